@@ -1,0 +1,1 @@
+"""nbgrader assignment sources, one folder per assignment (text; see autograder.notebooks)."""

@@ -1,0 +1,104 @@
+# %% [markdown]
+# # Assignment: convolutional networks
+#
+# In 1998 Yann LeCun and colleagues trained **LeNet-5** to read handwritten digits on bank
+# cheques. Its trick was not a bigger network but a better-shaped one: instead of connecting
+# every pixel to every unit, it slid small **filters** over the image (convolution) and
+# summarised neighbourhoods (**pooling**).
+#
+# - A **convolution** applies the same small filter (say 3x3 weights) at every position of the
+#   image. A filter that responds to a vertical stroke responds to it *wherever it is*, and it
+#   needs only 9 weights, not one per pixel. This weight sharing is why convolution suits images:
+#   the meaning of a local pattern does not depend on where it sits.
+# - **Pooling** (max or average over small windows) shrinks the feature maps, so later filters
+#   see a wider area, and it makes the response tolerant to small shifts. *Global* pooling takes
+#   the maximum (or mean) over the whole map: "is this pattern anywhere in the image?"
+#
+# A dense layer on raw pixels has none of this: it must learn each pattern separately at each
+# position. In this assignment you will see that difference decide the grade.
+
+# %% [markdown]
+# ## Setup
+# Run this cell first. It picks the Keras backend (TensorFlow unless `KERAS_BACKEND` says
+# otherwise), says which device you are on, and loads the data.
+
+# %% [setup] id=setup
+import keras
+from keras import layers
+
+from course import data, plots, runtime, training
+
+print("Keras", keras.__version__, "on", runtime.detect_device())
+digits = data.load_translated_digits(canvas=16, seed=0)
+print("examples:", digits.sizes(), "image shape:", digits.input_shape)
+plots.image_grid(digits.x_train[:20], ncols=10, labels=digits.y_train[:20],
+                 title="Digits placed at random positions on a 16x16 canvas");
+
+# %% [markdown]
+# ## The task
+# Each 8x8 scikit-learn digit was placed at a random position on a blank 16x16 canvas. The same
+# "3" appears at the top left in one image and the bottom right in another. A dense network
+# (Flatten then Dense layers) gets well under 50 % here; a small CNN gets over 90 %.
+#
+# ## Your task: `build_cnn(input_shape, num_classes)`
+# Write a function that returns a **compiled** `keras.Model`:
+# - input: images of shape `input_shape`, e.g. `(16, 16, 1)`, float32 in [0, 1];
+# - output: one score per class, shape `(batch, num_classes)`: probabilities (softmax) or logits
+#   (then use a loss with `from_logits=True`); the grader takes the `argmax`;
+# - compile it yourself: choose the optimizer, the loss (labels are integer ids, so a *sparse*
+#   categorical cross-entropy) and `metrics=["accuracy"]`;
+# - use built-in Keras layers only (no `Lambda`, no custom classes): the grader rebuilds your
+#   model from its configuration, with at most 500,000 parameters.
+#
+# Ideas: a few `Conv2D` layers with `relu`, `MaxPooling2D` between them, then a global pooling
+# layer and a small `Dense` head.
+
+# %% [solution] id=build_cnn from=solutions.cnn:build_cnn
+
+# %% [markdown]
+# ## Visible checks
+# These run when you execute them, and again when your notebook is graded (1 point each).
+
+# %% [test] id=test_cnn_builds
+model = build_cnn((16, 16, 1), 10)
+assert isinstance(model, keras.Model), f"expected a keras.Model, got {type(model).__name__}"
+model.summary()
+
+# %% [test] id=test_cnn_output_shape
+model = build_cnn((16, 16, 1), 10)
+assert tuple(model.output_shape) == (None, 10), (
+    f"expected output shape (None, 10), got {model.output_shape}")
+
+# %% [test] id=test_cnn_compiled
+model = build_cnn((16, 16, 1), 10)
+assert model.optimizer is not None and model.loss is not None, (
+    "the model is not compiled: call model.compile(optimizer=..., loss=..., metrics=[...])")
+
+# %% [markdown]
+# ## Try it
+# Train your model for a few epochs and look at the learning curves. This cell carries the tag
+# `skip-grading`: the grader does not run it (and skips `model.fit` in any other cell), because
+# it trains your model itself. Tag your own exploration cells the same way.
+
+# %% [code] tags=skip-grading
+model = build_cnn(digits.input_shape, digits.num_classes)
+result = training.fit(model, digits.x_train, digits.y_train,
+                      budget=training.Budget(epochs=5, batch_size=64),
+                      validation_data=(digits.x_val, digits.y_val))
+print("validation accuracy:", round(result.history["val_accuracy"][-1], 3))
+plots.learning_curves(result.history, title="Your CNN, 5 epochs");
+
+# %% [markdown]
+# ## Graded by training (7 points)
+# The grader rebuilds your model from its configuration in a separate, trusted process, trains
+# it from scratch with a fixed seed for **40 epochs** (batch 64) on the training split and
+# measures accuracy on held-out test digits. Accuracy of 0.85 or more earns all 7 points, 0.50
+# or less earns none, and points grow linearly in between. Your feedback shows the learning
+# curves and a confusion matrix.
+
+# %% [test] id=test_cnn_accuracy
+print("This check trains your model when the notebook is graded.")
+### BEGIN HIDDEN TESTS
+from autograder.inline import grade_check
+grade_check("cnn", "test_cnn_accuracy", build_cnn)
+### END HIDDEN TESTS

@@ -1,0 +1,138 @@
+"""Assignment sources: a plain-text file per assignment becomes an nbgrader source notebook.
+
+The text is diff-friendly and holds no solution code: a ``solution`` cell names a function in
+``solutions/`` and its body is copied in between nbgrader's ``### BEGIN/END SOLUTION`` markers.
+Test-cell points come from the grading spec, so points are declared once.
+
+Cell headers (``# %%`` lines)::
+
+    # %% [markdown]                         markdown; each line starts with "# "
+    # %% [setup]                            code the student should not edit (locked)
+    # %% [code] tags=skip-grading           an ordinary code cell (optional Jupyter tags)
+    # %% [solution] id=build_cnn from=solutions.cnn:build_cnn
+    # %% [test] id=test_cnn_builds          a grade cell; points from the spec
+"""
+from __future__ import annotations
+
+import ast
+import importlib.util
+import re
+from pathlib import Path
+
+import nbformat
+
+from . import spec as specs
+
+ASSIGNMENTS_DIR = Path(__file__).resolve().parent.parent / "assignments"
+HEADER = re.compile(r"^# %% \[(markdown|setup|code|solution|test)\](.*)$")
+
+
+class SourceError(ValueError):
+    """An assignment's text source is malformed."""
+
+
+def source_path(assignment: str) -> Path:
+    path = ASSIGNMENTS_DIR / assignment / f"{assignment}.py"
+    if not path.exists():
+        raise SourceError(f"no assignment source at {path}; known: "
+                          f"{', '.join(p.name for p in ASSIGNMENTS_DIR.iterdir() if p.is_dir())}")
+    return path
+
+
+def _split(text: str) -> list[tuple[str, dict, str]]:
+    cells, kind, attrs, lines = [], None, {}, []
+    for line in text.splitlines():
+        match = HEADER.match(line)
+        if match:
+            if kind:
+                cells.append((kind, attrs, "\n".join(lines).strip("\n")))
+            kind, lines = match.group(1), []
+            attrs = dict(kv.split("=", 1) for kv in match.group(2).split())
+        elif kind:
+            lines.append(line)
+    if kind:
+        cells.append((kind, attrs, "\n".join(lines).strip("\n")))
+    return cells
+
+
+def solution_source(target: str) -> str:
+    """A function's source with its body wrapped in nbgrader's solution markers."""
+    module_name, func_name = target.split(":")
+    found = importlib.util.find_spec(module_name)  # read the file: no import, no Keras start-up
+    if found is None or not found.origin:
+        raise SourceError(f"{target}: module {module_name} not found")
+    source = Path(found.origin).read_text()
+    for node in ast.parse(source).body:
+        if isinstance(node, ast.FunctionDef) and node.name == func_name:
+            lines = source.splitlines()
+            first_body = node.body[0]
+            has_doc = isinstance(first_body, ast.Expr) and isinstance(
+                getattr(first_body, "value", None), ast.Constant)
+            body_start = (node.body[1] if has_doc else first_body).lineno - 1
+            head = lines[node.lineno - 1:body_start]
+            body = lines[body_start:node.end_lineno]
+            indent = " " * first_body.col_offset
+            return "\n".join(head + [f"{indent}### BEGIN SOLUTION"] + body
+                             + [f"{indent}### END SOLUTION"])
+    raise SourceError(f"{target}: no function {func_name} in {module_name}")
+
+
+def _markdown(body: str) -> str:
+    return "\n".join(line[2:] if line.startswith("# ") else line.lstrip("#")
+                     for line in body.splitlines())
+
+
+def _meta(grade_id: str, *, solution=False, grade=False, locked=False, points=0) -> dict:
+    meta = {"grade": grade, "grade_id": grade_id, "locked": locked, "schema_version": 3,
+            "solution": solution, "task": False}
+    if grade:
+        meta["points"] = points
+    return {"nbgrader": meta}
+
+
+def build(assignment: str) -> nbformat.NotebookNode:
+    """The nbgrader source notebook for ``assignment``."""
+    spec = specs.load(assignment)
+    nb = nbformat.v4.new_notebook()
+    nb.metadata.update({"kernelspec": {"display_name": "Python 3", "language": "python",
+                                       "name": "python3"},
+                        "language_info": {"name": "python"}})
+    seen_tests = set()
+    for i, (kind, attrs, body) in enumerate(_split(source_path(assignment).read_text())):
+        if kind == "markdown":
+            nb.cells.append(nbformat.v4.new_markdown_cell(_markdown(body)))
+        elif kind == "code":
+            cell = nbformat.v4.new_code_cell(body)
+            if attrs.get("tags"):
+                cell.metadata["tags"] = attrs["tags"].split(",")
+            nb.cells.append(cell)
+        elif kind == "setup":
+            cell = nbformat.v4.new_code_cell(body)
+            cell.metadata.update(_meta(attrs.get("id", f"setup_{i}"), locked=True))
+            nb.cells.append(cell)
+        elif kind == "solution":
+            code = solution_source(attrs["from"]) if "from" in attrs else body
+            cell = nbformat.v4.new_code_cell(code)
+            cell.metadata.update(_meta(attrs["id"], solution=True))
+            nb.cells.append(cell)
+        else:  # test
+            check = spec.check(attrs["id"])
+            seen_tests.add(check.grade_id)
+            cell = nbformat.v4.new_code_cell(body)
+            cell.metadata.update(_meta(check.grade_id, grade=True, locked=True,
+                                       points=check.points))
+            nb.cells.append(cell)
+    missing = {c.grade_id for c in spec.checks} - seen_tests
+    if missing:
+        raise SourceError(f"{assignment}: the spec scores {sorted(missing)} but the notebook has "
+                          "no test cell with that id; add '# %% [test] id=...' cells")
+    return nb
+
+
+def write(assignment: str, dest_dir: Path) -> Path:
+    """Write the source notebook to ``dest_dir/<assignment>.ipynb``."""
+    dest_dir.mkdir(parents=True, exist_ok=True)
+    path = dest_dir / f"{assignment}.ipynb"
+    nbformat.write(build(assignment), path)
+    return path
+

@@ -1,0 +1,113 @@
+"""Rebuild a submitted model from its exported config, safely, in a trusted process.
+
+Order matters: allow-list the config (no Keras code runs yet); count parameters and activation
+sizes with variables left unallocated; only then build it for real and compile it with the
+submission's optimizer, loss and metrics but the grader's own execution settings.
+"""
+from __future__ import annotations
+
+import copy
+import math
+
+import keras
+from keras.src.backend import StatelessScope
+from keras.src.backend.common import global_state
+
+import course.layers  # noqa: F401  (registers the course's layers for deserialization)
+
+from . import allowlist
+
+GRADER_EXECUTION = {"run_eagerly": False, "steps_per_execution": 1, "jit_compile": "auto"}
+
+
+class RebuildError(ValueError):
+    """The submitted model cannot be rebuilt or is over the grader's limits."""
+
+
+def _deserialize(config) -> keras.Model:
+    # A compiled model's config embeds its compile settings, and Keras would compile from them
+    # while deserializing; the grader compiles separately, with its own execution settings.
+    # Keras also consumes the dict it is given, hence the deep copy.
+    config = copy.deepcopy({k: v for k, v in config.items() if k != "compile_config"})
+    try:
+        model = keras.saving.deserialize_keras_object(config, safe_mode=True)
+    except Exception as err:  # Keras raises many types for malformed configs
+        raise RebuildError(
+            f"the exported model could not be rebuilt ({type(err).__name__}: {str(err)[:300]}). "
+            "Expected a model built from standard Keras layers; check that the builder returns it."
+        ) from err
+    if not isinstance(model, keras.Model):
+        raise RebuildError(f"expected a keras.Model, received a {type(model).__name__}")
+    return model
+
+
+def _ensure_built(model: keras.Model, input_shape) -> None:
+    if not model.built:
+        if input_shape is None:
+            raise RebuildError("the model has no input shape: start it with keras.Input(shape=...)")
+        model.build((None, *input_shape))
+
+
+def activation_size(model: keras.Model) -> int:
+    """Output elements per example, summed over layers (a proxy for training memory)."""
+    total = 0
+    for layer in model.layers:
+        try:
+            outputs = keras.tree.flatten(layer.output)
+        except (AttributeError, ValueError):
+            continue
+        for out in outputs:
+            dims = [d for d in out.shape[1:] if d is not None]
+            total += math.prod(dims) if dims else 1
+    return total
+
+
+def measure(config, input_shape=None) -> tuple[int, int]:
+    """(parameters, activation elements per example) without allocating any weights."""
+    try:
+        with StatelessScope(initialize_variables=False):
+            model = _deserialize(config)
+            _ensure_built(model, input_shape)
+            return model.count_params(), activation_size(model)
+    finally:
+        global_state.set_global_attribute("uninitialized_variables", [])
+
+
+def rebuild(config, *, input_shape=None, max_params: int = 1_000_000,
+            max_activations: int = 5_000_000) -> keras.Model:
+    """A fresh, uncompiled model from untrusted JSON, within the parameter and activation caps."""
+    try:
+        allowlist.check(config)
+    except allowlist.ConfigRejected as err:
+        raise RebuildError(str(err)) from err
+    params, acts = measure(config, input_shape)
+    if params > max_params:
+        raise RebuildError(f"the model has {params:,} parameters; the limit for this assignment "
+                           f"is {max_params:,}. Use fewer or smaller layers.")
+    if acts > max_activations:
+        raise RebuildError(f"the model's layers output {acts:,} values per example; the limit is "
+                           f"{max_activations:,}. Use fewer filters or downsample earlier.")
+    model = _deserialize(config)
+    _ensure_built(model, input_shape)
+    return model
+
+
+def compile_submitted(model: keras.Model, compile_config) -> None:
+    """Compile with the submission's optimizer, loss and metrics, and the grader's execution."""
+    if compile_config is None:
+        raise RebuildError("the model is not compiled: call model.compile(optimizer=..., "
+                           "loss=..., metrics=[...]) before returning it")
+    try:
+        allowlist.check(compile_config)
+    except allowlist.ConfigRejected as err:
+        raise RebuildError(str(err)) from err
+    try:
+        model.compile_from_config(copy.deepcopy({**compile_config, **GRADER_EXECUTION}))
+    except Exception as err:  # a malformed compile config
+        raise RebuildError(
+            f"the model's compile settings could not be restored ({type(err).__name__}: "
+            f"{str(err)[:200]}). Use built-in optimizers and losses in model.compile."
+        ) from err
+    if getattr(model, "optimizer", None) is None or getattr(model, "loss", None) is None:
+        raise RebuildError("the model is compiled without an optimizer or a loss: pass both "
+                           "to model.compile")

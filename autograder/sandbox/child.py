@@ -1,0 +1,135 @@
+"""Runs inside the sandbox: execute a submission's cells, call its builders, export JSON.
+
+Started by :mod:`autograder.sandbox.runner` as ``python -m autograder.sandbox.child REQUEST OUT``
+in a scratch directory, as an unprivileged user where possible. It only *exports data*: each
+builder's Keras config and compile config, and per-cell output or errors. Nothing it writes is
+trusted: the grader re-validates all of it.
+"""
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+import os
+import resource
+import sys
+import traceback
+
+OUTPUT_LIMIT = 20_000  # characters of captured output kept per cell
+
+
+def apply_limits(limits: dict) -> None:
+    """CPU seconds, address space, processes, file sizes and open files for this process."""
+    def cap(which, value):
+        soft, hard = resource.getrlimit(which)
+        value = int(value) if hard == resource.RLIM_INFINITY else min(int(value), hard)
+        resource.setrlimit(which, (value, value))
+
+    cap(resource.RLIMIT_CPU, limits["cpu_seconds"])
+    cap(resource.RLIMIT_AS, limits["memory_mb"] * 1024 * 1024)
+    cap(resource.RLIMIT_NPROC, limits.get("processes", 512))
+    cap(resource.RLIMIT_FSIZE, limits.get("file_mb", 64) * 1024 * 1024)
+    cap(resource.RLIMIT_NOFILE, limits.get("open_files", 256))
+
+
+def _student_traceback(err: BaseException) -> str:
+    """The traceback limited to the student's own frames (cells), newest last."""
+    frames = [f for f in traceback.extract_tb(err.__traceback__) if f.filename.startswith("<cell")]
+    lines = traceback.format_list(frames) if frames else []
+    return "".join(lines) + "".join(traceback.format_exception_only(type(err), err))
+
+
+def run_cells(cells: list[dict], namespace: dict) -> list[dict]:
+    report = []
+    for cell in cells:
+        out = io.StringIO()
+        entry = {"index": cell["index"], "grade_id": cell.get("grade_id"),
+                 "skipped": cell.get("skipped", [])}
+        try:
+            code = compile(cell["source"], f"<cell {cell['index']}>", "exec")
+            with contextlib.redirect_stdout(out), contextlib.redirect_stderr(out):
+                exec(code, namespace)  # noqa: S102  (this process is the sandbox)
+        except BaseException as err:  # SystemExit and KeyboardInterrupt too: report, go on
+            entry["error"] = _student_traceback(err)[-OUTPUT_LIMIT:]
+        entry["output"] = out.getvalue()[-OUTPUT_LIMIT:]
+        report.append(entry)
+    return report
+
+
+def _as_args(kwargs: dict) -> dict:
+    """JSON lists become tuples for shape-like arguments (``input_shape=(16, 16, 1)``)."""
+    return {k: tuple(v) if isinstance(v, list) else v for k, v in kwargs.items()}
+
+
+def export_function(name: str, kwargs: dict, namespace: dict) -> dict:
+    import keras
+
+    fn = namespace.get(name)
+    if fn is None:
+        return {"ok": False, "error": f"{name} is not defined: expected a function named {name} "
+                                      "in your notebook (check the spelling and run its cell)"}
+    if not callable(fn):
+        return {"ok": False, "error": f"{name} is a {type(fn).__name__}, not a function"}
+    try:
+        model = fn(**_as_args(kwargs))
+    except BaseException as err:
+        return {"ok": False, "error": f"{name}({', '.join(f'{k}={v!r}' for k, v in kwargs.items())})"
+                                      f" raised an error:\n{_student_traceback(err)}"}
+    if not isinstance(model, keras.Model):
+        return {"ok": False, "error": f"{name} must return a keras.Model, but it returned "
+                                      f"{type(model).__name__}: end it with `return model`"}
+    try:
+        config = keras.saving.serialize_keras_object(model)
+        json.dumps(config)
+    except BaseException as err:
+        return {"ok": False, "error": f"the model from {name} cannot be saved as a config "
+                                      f"({type(err).__name__}: {err}); use built-in layers"}
+    compile_config = model.get_compile_config() if getattr(model, "compiled", False) else None
+    try:
+        json.dumps(compile_config)
+    except TypeError as err:
+        return {"ok": False, "error": f"the compile settings of {name}'s model cannot be exported "
+                                      f"({err}); use built-in optimizers, losses and metrics"}
+    return {"ok": True, "config": config, "compile_config": compile_config,
+            "params": int(model.count_params())}
+
+
+def skip_training() -> None:
+    """``model.fit`` does nothing here: the trusted trainer trains the exported model itself,
+    so training in the notebook would only spend the sandbox's time limit."""
+    import keras
+
+    def fit(self, *args, **kwargs):
+        print("(grading: model.fit skipped in the sandbox; the grader trains your model itself)")
+        history = keras.callbacks.History()
+        history.set_model(self)
+        return history
+
+    keras.Model.fit = fit
+
+
+def main(request_path: str, out_path: str) -> None:
+    with open(request_path, encoding="utf-8") as fh:
+        request = json.load(fh)
+    os.environ.setdefault("MPLBACKEND", "Agg")
+    from course import runtime
+
+    runtime.configure(threads=request.get("threads", 1))
+    import keras  # noqa: F401  (imported before the limits: the backend needs the room)
+
+    skip_training()
+    apply_limits(request["limits"])
+    real_stdout = sys.stdout
+    namespace = {"__name__": "__main__", "__builtins__": __builtins__}
+    cells = run_cells(request["cells"], namespace)
+    functions = {}
+    for name, info in request["functions"].items():
+        with contextlib.redirect_stdout(io.StringIO()):
+            functions[name] = export_function(name, info.get("kwargs", {}), namespace)
+    sys.stdout = real_stdout
+    with open(out_path, "w", encoding="utf-8") as fh:
+        json.dump({"cells": cells, "functions": functions}, fh)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1], sys.argv[2])

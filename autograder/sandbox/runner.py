@@ -1,0 +1,151 @@
+"""Parent side of the sandbox: run a submitted notebook's code in a limited child process.
+
+The child gets a scratch directory holding only the request (the notebook's code cells and the
+functions to export); it runs with wall-clock, CPU, memory, process and file limits, without
+network, and (where the OS allows) as ``nobody`` with the course directory, specs and solutions
+hidden. Whatever it writes back is parsed as untrusted JSON.
+"""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import autograder
+import solutions
+
+from . import isolation
+from .cells import NotebookError, code_cells, read_notebook
+
+MAX_EXPORT_BYTES = 10_000_000
+REPO_ROOT = Path(autograder.__file__).resolve().parent.parent
+
+
+@dataclass
+class Export:
+    """What the sandbox gave back for one submission."""
+
+    ok: bool  # the sandbox ran to the end and wrote its export
+    functions: dict = field(default_factory=dict)  # name -> {"ok", "config", ...} or error
+    cells: list = field(default_factory=list)  # per executed cell: output / error
+    error: str | None = None  # why the sandbox as a whole failed
+    seconds: float = 0.0
+    isolation: str = ""
+    log: str = ""  # the child's own stdout/stderr (tail)
+
+
+def hidden_paths(course_dir: Path | None) -> list[str]:
+    """What a sandboxed process must not see."""
+    paths = [Path(solutions.__file__).parent, Path(autograder.__file__).parent / "specs",
+             Path(autograder.__file__).parent / "fixtures", REPO_ROOT / "assignments",
+             REPO_ROOT / "tests", REPO_ROOT / "bench"]
+    if course_dir is not None:
+        paths.append(Path(course_dir))
+    return [str(p.resolve()) for p in paths if p.exists()]
+
+
+def _request(nb: dict, spec, threads: int) -> dict:
+    return {
+        "cells": [{"index": c.index, "source": c.source, "grade_id": c.grade_id,
+                   "skipped": list(c.skipped)} for c in code_cells(nb)],
+        "functions": spec.functions,
+        "limits": {"cpu_seconds": spec.sandbox.cpu_seconds, "memory_mb": spec.sandbox.memory_mb},
+        "threads": threads,
+    }
+
+
+def _env(scratch: str) -> dict:
+    keep = ("PATH", "LANG", "LC_ALL", "KERAS_BACKEND", "PYTHONPATH", "CUDA_VISIBLE_DEVICES",
+            "XLA_PYTHON_CLIENT_PREALLOCATE", "VIRTUAL_ENV")
+    env = {k: os.environ[k] for k in keep if k in os.environ}
+    env.update(HOME=scratch, TMPDIR=scratch, KERAS_HOME=os.path.join(scratch, ".keras"), MPLBACKEND="Agg",
+               MPLCONFIGDIR=os.path.join(scratch, ".mpl"), TF_CPP_MIN_LOG_LEVEL="3",
+               PYTHONDONTWRITEBYTECODE="1", COURSE_GRADING="1", CUDA_VISIBLE_DEVICES="")
+    return env
+
+
+def _kill(proc: subprocess.Popen) -> None:
+    try:
+        os.killpg(proc.pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        pass
+    proc.wait()
+
+
+def run_notebook(notebook: Path, spec, *, course_dir: Path | None = None,
+                 threads: int = 1, wall_seconds: float | None = None) -> Export:
+    """Execute ``notebook``'s code cells in a sandbox and export the spec's functions."""
+    start = time.perf_counter()
+    try:
+        request = _request(read_notebook(notebook), spec, threads)
+    except NotebookError as err:
+        return Export(False, error=str(err))
+    wall = wall_seconds or spec.sandbox.wall_seconds
+    scratch = tempfile.mkdtemp(prefix="course-sandbox-")
+    try:
+        req_path, out_path = Path(scratch, "request.json"), Path(scratch, "export.json")
+        req_path.write_text(json.dumps(request))
+        argv = [sys.executable, "-m", "autograder.sandbox.child", str(req_path), str(out_path)]
+        cmd = isolation.command(argv, hide=hidden_paths(course_dir), scratch=scratch)
+        log_path = Path(tempfile.mkstemp(prefix="course-sandbox-log-")[1])
+        with open(log_path, "w+b") as log:
+            proc = subprocess.Popen(cmd, cwd=scratch, env=_env(scratch), stdout=log,
+                                    stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                                    start_new_session=True)
+            try:
+                code = proc.wait(timeout=wall)
+                timed_out = False
+            except subprocess.TimeoutExpired:
+                _kill(proc)
+                code, timed_out = proc.returncode, True
+            _kill(proc)  # anything the child left behind in its process group
+            log.seek(0)
+            tail = log.read()[-4000:].decode("utf-8", "replace")
+        log_path.unlink()
+        export = _read_export(out_path, code, timed_out, wall, tail)
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+    export.seconds = time.perf_counter() - start
+    export.isolation = isolation.level()
+    export.log = tail
+    return export
+
+
+def _read_export(out_path: Path, code: int, timed_out: bool, wall: float, tail: str) -> Export:
+    if timed_out:
+        return Export(False, error=f"your notebook did not finish within {wall:.0f} s when run "
+                                   "for grading: look for an infinite loop or long training "
+                                   "outside the functions you were asked to write")
+    if not out_path.exists():
+        reason = _exit_reason(code, tail)
+        return Export(False, error=f"your notebook stopped the grading process before its "
+                                   f"functions could be checked ({reason})")
+    if out_path.stat().st_size > MAX_EXPORT_BYTES:
+        return Export(False, error="the exported model is too large to be a plain Keras config")
+    try:
+        data = json.loads(out_path.read_text(encoding="utf-8"))
+        functions, cells = dict(data["functions"]), list(data["cells"])
+    except (ValueError, KeyError, TypeError) as err:
+        return Export(False, error=f"the grading export was damaged ({type(err).__name__}); was "
+                                   "it overwritten by your code?")
+    return Export(True, functions=functions, cells=cells)
+
+
+def _exit_reason(code: int, tail: str) -> str:
+    if code is not None and code < 0:
+        name = signal.Signals(-code).name
+        if name == "SIGXCPU":
+            return "it used more CPU time than allowed"
+        if name == "SIGKILL":
+            return "it was killed, probably for using too much memory"
+        return f"it was stopped by {name}"
+    if "MemoryError" in tail:
+        return "it ran out of memory: the sandbox allows a few GB"
+    return f"exit code {code}; did it call sys.exit() or os._exit()?"

@@ -1,0 +1,41 @@
+"""A warm trusted-trainer process: ``python -m autograder.worker``.
+
+Reads one JSON job per line on stdin, answers one JSON result per line. Imports Keras once.
+Never imports student code: jobs carry configs, not code. Anything the backend prints goes to
+stderr, so the protocol channel stays clean.
+"""
+from __future__ import annotations
+
+import json
+import os
+import sys
+import traceback
+
+
+def main() -> None:
+    channel = os.fdopen(os.dup(1), "w", buffering=1)  # the protocol's own copy of stdout
+    os.dup2(2, 1)  # from here on, prints (Python or C++) land on stderr
+    sys.stdout = sys.stderr
+    from course import runtime
+
+    runtime.configure(threads=int(os.environ.get("COURSE_WORKER_THREADS", "1")))
+    import keras  # noqa: F401  (paid once per worker)
+
+    from .trainer import train_and_score
+
+    channel.write(json.dumps({"ready": str(runtime.detect_device())}) + "\n")
+    for line in sys.stdin:
+        if not line.strip():
+            continue
+        job = json.loads(line)
+        try:
+            result = train_and_score(job)
+        except Exception:  # a grader bug must not cost the other submissions their worker
+            result = {"function": job.get("function"), "built": False, "trained": False,
+                      "error": "internal grader error (not your fault; tell the instructor):\n"
+                               + traceback.format_exc(limit=4), "timings": {}}
+        channel.write(json.dumps(result) + "\n")
+
+
+if __name__ == "__main__":
+    main()

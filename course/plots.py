@@ -1,0 +1,88 @@
+"""Plots where a picture beats numbers: learning curves and confusion matrices.
+
+Functions return a matplotlib Figure; :func:`to_png` turns one into PNG bytes for feedback pages.
+"""
+from __future__ import annotations
+
+import io
+
+import matplotlib.pyplot as plt
+import numpy as np
+
+
+def learning_curves(history: dict[str, list[float]], *, title: str = "Learning curves",
+                    threshold: float | None = None, metric: str = "accuracy"):
+    """Loss (left) and ``metric`` (right) per epoch, train and validation; optional pass line."""
+    fig, (ax_loss, ax_metric) = plt.subplots(1, 2, figsize=(9, 3.2))
+    for key, ax in (("loss", ax_loss), (metric, ax_metric)):
+        for prefix, style in (("", "-"), ("val_", "--")):
+            values = history.get(prefix + key)
+            if values:
+                label = ("validation " if prefix else "train ") + key
+                ax.plot(range(1, len(values) + 1), values, style, label=label)
+        ax.set_xlabel("epoch")
+        ax.set_ylabel(key)
+        ax.grid(alpha=0.3)
+    if threshold is not None:
+        ax_metric.axhline(threshold, color="green", lw=1, ls=":", label=f"pass ({threshold:.2f})")
+    for ax in (ax_loss, ax_metric):
+        if ax.get_legend_handles_labels()[0]:
+            ax.legend(fontsize=8)
+    fig.suptitle(title)
+    fig.tight_layout()
+    return fig
+
+
+def confusion_matrix(y_true, y_pred, num_classes: int) -> np.ndarray:
+    """Counts: row = true class, column = predicted class."""
+    matrix = np.zeros((num_classes, num_classes), dtype=int)
+    np.add.at(matrix, (np.asarray(y_true), np.asarray(y_pred)), 1)
+    return matrix
+
+
+def confusion_figure(matrix, *, title: str = "Confusion matrix (test set)", labels=None):
+    """A confusion matrix as a heat map with counts in the cells."""
+    matrix = np.asarray(matrix)
+    n = matrix.shape[0]
+    labels = labels if labels is not None else [str(i) for i in range(n)]
+    fig, ax = plt.subplots(figsize=(4.2, 4.0))
+    ax.imshow(matrix, cmap="Blues")
+    ax.set_xticks(range(n), labels)
+    ax.set_yticks(range(n), labels)
+    ax.set_xlabel("predicted")
+    ax.set_ylabel("true")
+    top = matrix.max() or 1
+    for i in range(n):
+        for j in range(n):
+            if matrix[i, j]:
+                color = "white" if matrix[i, j] > top / 2 else "black"
+                ax.text(j, i, str(matrix[i, j]), ha="center", va="center", fontsize=7, color=color)
+    ax.set_title(title)
+    fig.tight_layout()
+    return fig
+
+
+def image_grid(images, *, ncols: int = 10, title: str | None = None, labels=None):
+    """A grid of (H, W) or (H, W, 1) images in [0, 1]."""
+    images = np.asarray(images)
+    n = len(images)
+    nrows = max(1, int(np.ceil(n / ncols)))
+    fig, axes = plt.subplots(nrows, ncols, figsize=(ncols * 0.9, nrows * 0.9))
+    for i, ax in enumerate(np.atleast_1d(axes).ravel()):
+        ax.axis("off")
+        if i < n:
+            ax.imshow(images[i].squeeze(), cmap="gray_r", vmin=0, vmax=1)
+            if labels is not None:
+                ax.set_title(str(labels[i]), fontsize=7)
+    if title:
+        fig.suptitle(title)
+    fig.tight_layout()
+    return fig
+
+
+def to_png(fig) -> bytes:
+    """The figure as PNG bytes; closes it."""
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=90)
+    plt.close(fig)
+    return buf.getvalue()
