@@ -110,6 +110,6 @@ def check(config) -> None:
         first = problems[0]
         more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
         raise ConfigRejected(
-            f"the model contains {first.what} at {first.path}{more}. Expected only built-in Keras "
-            "layers (Dense, Conv2D, LSTM, ...) and course.layers; rebuild the model from those."
+            f"the model contains {first.what}{more} (at {first.path}). Expected only built-in "
+            "Keras layers (Dense, Conv2D, LSTM, ...) and course.layers."
         )
