@@ -46,6 +46,11 @@ def build_parser() -> argparse.ArgumentParser:
     _course_dir(p)
     p.add_argument("--to", type=Path, help="CSV path (default: <course-dir>/grades.csv)")
 
+    p = sub.add_parser("lectures", help="write the lecture notebooks to a folder and say how "
+                       "to open them in Jupyter")
+    p.add_argument("--out", type=Path, default=Path("build") / "lectures",
+                   help="folder for the .ipynb files (default: build/lectures)")
+
     p = sub.add_parser("demo", help="release -> submissions (reference + common mistakes) -> "
                        "grade -> feedback -> CSV, in a fresh workspace")
     p.add_argument("--assignment", default="cnn", help="assignment to demonstrate (default: cnn)")
@@ -72,6 +77,13 @@ def _dispatch(args) -> int:
         from . import demo
 
         demo.run(args.course_dir, args.assignment)
+        return 0
+    if args.command == "lectures":
+        from course import lectures
+
+        for path in lectures.write_notebooks(args.out):
+            print(path)
+        print(f"open them with: jupyter lab {args.out}  (or: jupyter notebook {args.out})")
         return 0
     ws = Workspace(args.course_dir)
     if args.command == "release":
