@@ -21,8 +21,7 @@ def grade_check(assignment: str, grade_id: str, builder) -> float:
     """Score one metric check of ``assignment`` for ``builder``; prints why; returns points."""
     spec = specs.load(assignment)
     check = spec.check(grade_id)
-    info = spec.functions[check.function]
-    exported = export_function(check.function, info.get("kwargs", {}),
+    exported = export_function(check.function, spec.functions[check.function],
                                {check.function: builder})
     export = Export(True, functions={check.function: exported})
     inspected, trained = {}, {}

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import copy
 import math
+import re
 
 import keras
 from keras.src.backend import StatelessScope
@@ -20,15 +21,29 @@ from . import allowlist
 GRADER_EXECUTION = {"run_eagerly": False, "steps_per_execution": 1, "jit_compile": "auto"}
 
 
+BACKEND_OPTIMIZER = re.compile(r"^keras\.src\.backend\.\w+\.optimizers(\.\w+)?$")
+
+
+def portable(config):
+    """The config with backend-specific optimizer modules (PyTorch's Keras exports
+    ``keras.src.backend.torch.optimizers.torch_adam.Adam``) mapped to ``keras.optimizers``, so
+    a model exported on one backend rebuilds on another and the allow-list sees public names."""
+    if isinstance(config, dict):
+        out = {k: portable(v) for k, v in config.items()}
+        if isinstance(out.get("module"), str) and BACKEND_OPTIMIZER.match(out["module"]):
+            out["module"] = "keras.optimizers"
+        return out
+    if isinstance(config, list):
+        return [portable(v) for v in config]
+    return config
+
+
 class RebuildError(ValueError):
     """The submitted model cannot be rebuilt or is over the grader's limits."""
 
 
 def _deserialize(config) -> keras.Model:
-    # A compiled model's config embeds its compile settings, and Keras would compile from them
-    # while deserializing; the grader compiles separately, with its own execution settings.
-    # Keras also consumes the dict it is given, hence the deep copy.
-    config = copy.deepcopy({k: v for k, v in config.items() if k != "compile_config"})
+    config = copy.deepcopy(config)  # Keras consumes the dict it is given
     try:
         model = keras.saving.deserialize_keras_object(config, safe_mode=True)
     except Exception as err:  # Keras raises many types for malformed configs
@@ -76,6 +91,9 @@ def measure(config, input_shape=None) -> tuple[int, int]:
 def rebuild(config, *, input_shape=None, max_params: int = 1_000_000,
             max_activations: int = 5_000_000) -> keras.Model:
     """A fresh, uncompiled model from untrusted JSON, within the parameter and activation caps."""
+    # A compiled model's config embeds its compile settings, and Keras would compile from them
+    # while deserializing; the grader compiles separately, with its own execution settings.
+    config = {k: v for k, v in config.items() if k != "compile_config"}
     try:
         allowlist.check(config)
     except allowlist.ConfigRejected as err:
@@ -97,6 +115,7 @@ def compile_submitted(model: keras.Model, compile_config) -> None:
     if compile_config is None:
         raise RebuildError("the model is not compiled: call model.compile(optimizer=..., "
                            "loss=..., metrics=[...]) before returning it")
+    compile_config = portable(compile_config)
     try:
         allowlist.check(compile_config)
     except allowlist.ConfigRejected as err:

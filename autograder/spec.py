@@ -53,7 +53,7 @@ class Spec:
     assignment: str
     notebook: str
     title: str
-    functions: dict  # name -> {"kwargs": {...}}
+    functions: dict  # name -> {"args": [...], "kwargs": {...}}: how the grader calls it
     data: dict  # {"name": loader, "kwargs": {...}}
     train: TrainSpec
     checks: tuple[Check, ...]

@@ -56,12 +56,18 @@ def run_cells(cells: list[dict], namespace: dict) -> list[dict]:
     return report
 
 
-def _as_args(kwargs: dict) -> dict:
-    """JSON lists become tuples for shape-like arguments (``input_shape=(16, 16, 1)``)."""
-    return {k: tuple(v) if isinstance(v, list) else v for k, v in kwargs.items()}
+def _tuples(value):
+    """JSON lists become tuples: shapes are tuples in Keras (``input_shape=(16, 16, 1)``)."""
+    return tuple(value) if isinstance(value, list) else value
 
 
-def export_function(name: str, kwargs: dict, namespace: dict) -> dict:
+def call_text(name: str, args: list, kwargs: dict) -> str:
+    shown = [repr(_tuples(a)) for a in args] + [f"{k}={_tuples(v)!r}" for k, v in kwargs.items()]
+    return f"{name}({', '.join(shown)})"
+
+
+def export_function(name: str, call: dict, namespace: dict) -> dict:
+    """Call ``name`` with the spec's ``args``/``kwargs`` and export the model it returns."""
     import keras
 
     fn = namespace.get(name)
@@ -70,11 +76,13 @@ def export_function(name: str, kwargs: dict, namespace: dict) -> dict:
                                       "in your notebook (check the spelling and run its cell)"}
     if not callable(fn):
         return {"ok": False, "error": f"{name} is a {type(fn).__name__}, not a function"}
+    args = [_tuples(a) for a in call.get("args", [])]
+    kwargs = {k: _tuples(v) for k, v in call.get("kwargs", {}).items()}
     try:
-        model = fn(**_as_args(kwargs))
+        model = fn(*args, **kwargs)
     except BaseException as err:
-        return {"ok": False, "error": f"{name}({', '.join(f'{k}={v!r}' for k, v in kwargs.items())})"
-                                      f" raised an error:\n{_student_traceback(err)}"}
+        return {"ok": False, "error": f"{call_text(name, args, kwargs)} raised an error:\n"
+                                      f"{_student_traceback(err)}"}
     if not isinstance(model, keras.Model):
         return {"ok": False, "error": f"{name} must return a keras.Model, but it returned "
                                       f"{type(model).__name__}: end it with `return model`"}
@@ -125,7 +133,7 @@ def main(request_path: str, out_path: str) -> None:
     functions = {}
     for name, info in request["functions"].items():
         with contextlib.redirect_stdout(io.StringIO()):
-            functions[name] = export_function(name, info.get("kwargs", {}), namespace)
+            functions[name] = export_function(name, info, namespace)
     sys.stdout = real_stdout
     with open(out_path, "w", encoding="utf-8") as fh:
         json.dump({"cells": cells, "functions": functions}, fh)

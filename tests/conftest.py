@@ -1,0 +1,58 @@
+"""Shared fixtures. Tests marked ``slow`` train real models (they run in CI too)."""
+from __future__ import annotations
+
+import os
+
+import pytest
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+
+
+def has_gpu() -> bool:
+    from autograder.pool import visible_gpus
+
+    return visible_gpus() > 0
+
+
+def pytest_collection_modifyitems(config, items):
+    if has_gpu():
+        return
+    skip = pytest.mark.skip(reason="needs a visible GPU (none here)")
+    for item in items:
+        if "gpu" in item.keywords:
+            item.add_marker(skip)
+
+
+@pytest.fixture(scope="session")
+def cnn_spec():
+    from autograder import spec
+
+    return spec.load("cnn")
+
+
+@pytest.fixture(scope="session")
+def source_nb_json(tmp_path_factory):
+    """The cnn source notebook as JSON (stands in for a release: the sandbox skips test cells)."""
+    import json
+
+    import nbformat
+
+    from autograder import notebooks
+
+    return json.loads(nbformat.writes(notebooks.build("cnn")))
+
+
+@pytest.fixture
+def make_submission(tmp_path, source_nb_json):
+    """Write a submitted notebook whose build_cnn cell holds ``code``; returns its path."""
+    import json
+
+    from autograder import fixtures
+
+    def make(code: str, name: str = "student") -> "os.PathLike":
+        nb = fixtures.submission_notebook(source_nb_json, {"build_cnn": code})
+        path = tmp_path / f"{name}.ipynb"
+        path.write_text(json.dumps(nb))
+        return path
+
+    return make
