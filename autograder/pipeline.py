@@ -55,6 +55,7 @@ class Graded:
             "student": self.student, "score": self.score, "max_score": self.max_score,
             "reason": self.reason, "device": self.device, "timings": self.timings,
             "isolation": self.export.isolation, "sandbox_error": self.export.error,
+            "sandbox_log": self.export.log if self.export.error else "",  # for the instructor
             "cells": self.export.cells,
             "checks": [{**{k: v for k, v in asdict(c).items() if k != "figures"},
                         "figures": {t: base64.b64encode(png).decode() for t, png in

@@ -77,6 +77,8 @@ class _Worker:
         if self.proc is not None and self.proc.poll() is None:
             self.proc.kill()
             self.proc.wait(10)
+        if self.log is not None:
+            self.log.close()
 
 
 def _readline(proc: subprocess.Popen, timeout: float) -> str:

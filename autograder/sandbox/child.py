@@ -127,14 +127,12 @@ def main(request_path: str, out_path: str) -> None:
 
     skip_training()
     apply_limits(request["limits"])
-    real_stdout = sys.stdout
     namespace = {"__name__": "__main__", "__builtins__": __builtins__}
     cells = run_cells(request["cells"], namespace)
     functions = {}
     for name, info in request["functions"].items():
         with contextlib.redirect_stdout(io.StringIO()):
             functions[name] = export_function(name, info, namespace)
-    sys.stdout = real_stdout
     with open(out_path, "w", encoding="utf-8") as fh:
         json.dump({"cells": cells, "functions": functions}, fh)
 
