@@ -20,6 +20,11 @@ class TokenAndPositionEmbedding(layers.Layer):
         self.token_emb = layers.Embedding(vocab_size, embed_dim)
         self.pos_emb = layers.Embedding(seq_len, embed_dim)
 
+    def build(self, input_shape):
+        self.token_emb.build(input_shape)
+        self.pos_emb.build((self.seq_len,))
+        self.built = True
+
     def call(self, tokens):
         positions = ops.arange(0, ops.shape(tokens)[-1], 1)
         return self.token_emb(tokens) + self.pos_emb(positions)

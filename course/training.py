@@ -18,6 +18,7 @@ class Budget:
     epochs: int = 10
     batch_size: int = 64
     max_seconds: float | None = None  # stop after the epoch that crosses this wall-clock time
+    steps_per_epoch: int | None = None  # batches per epoch (None: one pass over the data)
 
     def __post_init__(self):
         if self.epochs < 1 or self.batch_size < 1:
@@ -94,7 +95,7 @@ def fit(model: keras.Model, x, y, *, budget: Budget = Budget(), validation_data=
     start = time.perf_counter()
     hist = model.fit(
         x, y, epochs=budget.epochs, batch_size=budget.batch_size, validation_data=validation_data,
-        callbacks=callbacks, verbose=0, shuffle=True,
+        callbacks=callbacks, verbose=0, shuffle=True, steps_per_epoch=budget.steps_per_epoch,
     )
     seconds = time.perf_counter() - start
     history = {k: [float(v) for v in vals] for k, vals in hist.history.items()}
