@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import base64
 import json
+import os
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
@@ -15,7 +16,7 @@ from pathlib import Path
 from tqdm.auto import tqdm
 
 from . import checks as chk
-from .pool import WorkerPool, default_size
+from .pool import WorkerPool
 from .sandbox import runner
 from .spec import Spec
 
@@ -94,7 +95,7 @@ def grade(spec: Spec, submissions: dict[str, Path], *, course_dir: Path | None =
           sandbox_parallel: int | None = None) -> Run:
     """Grade ``{student: notebook path}``; the run's ``graded`` keeps the same order."""
     stages: dict[str, float] = {}
-    parallel = sandbox_parallel or default_size(len(submissions))[0]
+    parallel = sandbox_parallel or max(1, min(len(submissions), os.cpu_count() or 1, 8))
     t0 = time.perf_counter()
     exports: dict[str, runner.Export] = {}
     with _bar(len(submissions), "sandbox (student code)", progress) as bar, \
