@@ -1,0 +1,33 @@
+"""bench/gpu_grade.py on a machine without a GPU: the CPU fallback of the GPU benchmark."""
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(1200)
+def test_gpu_grade_falls_back_to_cpu(tmp_path):
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "bench" / "gpu_grade.py"), "--backends", "jax",
+         "--out", str(tmp_path / "out"), "--notebooks", str(tmp_path / "notebooks")],
+        capture_output=True, text=True, timeout=1100)
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+
+    table = tmp_path / "out" / "gpu_cnn.md"
+    assert table.exists()
+    assert "| jax |" in table.read_text()
+    (result,) = json.loads((tmp_path / "out" / "gpu_cnn.json").read_text())
+    rows = {r["fixture"]: r for r in result["rows"]}
+    ref = rows["reference"]
+    assert ref["score"] == ref["max_score"] == 10, ref["reason"]
+    assert ref["device"].endswith("via jax")
+    assert ref["timings"]["train.fit"] > 0
+    assert set(result["stages"]) == {"sandbox", "inspect", "train"}
+    assert rows["dense_only"]["score"] < ref["score"]
