@@ -18,15 +18,27 @@ import traceback
 OUTPUT_LIMIT = 20_000  # characters of captured output kept per cell
 
 
+def _address_space_bytes() -> int:
+    with open("/proc/self/status", encoding="ascii") as fh:
+        for line in fh:
+            if line.startswith("VmSize:"):
+                return int(line.split()[1]) * 1024
+    return 0
+
+
 def apply_limits(limits: dict) -> None:
-    """CPU seconds, address space, processes, file sizes and open files for this process."""
+    """CPU seconds, address space, processes, file sizes and open files for this process.
+
+    The address-space cap is ``memory_mb`` *on top of* what the backend already reserved when
+    it was imported: that reservation grows with the machine's core count (JAX on 16 cores
+    reserves several GB it never touches), and it is not the student's doing."""
     def cap(which, value):
         soft, hard = resource.getrlimit(which)
         value = int(value) if hard == resource.RLIM_INFINITY else min(int(value), hard)
         resource.setrlimit(which, (value, value))
 
     cap(resource.RLIMIT_CPU, limits["cpu_seconds"])
-    cap(resource.RLIMIT_AS, limits["memory_mb"] * 1024 * 1024)
+    cap(resource.RLIMIT_AS, _address_space_bytes() + limits["memory_mb"] * 1024 * 1024)
     cap(resource.RLIMIT_NPROC, limits.get("processes", 512))
     cap(resource.RLIMIT_FSIZE, limits.get("file_mb", 64) * 1024 * 1024)
     cap(resource.RLIMIT_NOFILE, limits.get("open_files", 256))
