@@ -109,6 +109,6 @@ def check(config) -> None:
         first = problems[0]
         more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
         raise ConfigRejected(
-            f"the model contains {first.what}{more} (at {first.path}). Expected only built-in "
-            "Keras layers (Dense, Conv2D, LSTM, ...) and course.layers."
+            f"the model contains {first.what}{more} at {first.path}; use only built-in Keras "
+            "layers (Dense, Conv2D, LSTM, ...) and course.layers"
         )

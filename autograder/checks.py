@@ -121,5 +121,5 @@ def reason_line(results: list[CheckResult]) -> str:
     for r in results:
         if not r.passed:
             first = r.message.strip().splitlines()[-1] if r.message.strip() else r.message
-            return f"{r.grade_id}: {first}"[:160]
+            return f"{r.grade_id}: {first}"[:240]
     return "all checks passed"
