@@ -6,9 +6,12 @@ student would hand them in.
 """
 from __future__ import annotations
 
+import json
 import shutil
 import time
 from pathlib import Path
+
+import nbformat
 
 from . import fixtures, grading, notebooks
 from .workspace import Workspace
@@ -19,31 +22,46 @@ DEMO_STUDENTS = {  # student id -> fixture ("reference" = the solutions/ code)
 }
 
 
-def reference_code(assignment: str, grade_id: str) -> str:
-    """The solution cell's code with nbgrader's markers removed (what a top student writes)."""
-    nb = notebooks.build(assignment)
-    for cell in nb.cells:
-        if cell.metadata.get("nbgrader", {}).get("grade_id") == grade_id:
-            return "\n".join(line for line in cell.source.splitlines()
-                             if "### BEGIN SOLUTION" not in line and "### END SOLUTION" not in line)
-    raise KeyError(f"{assignment} has no solution cell {grade_id!r}")
+MARKERS = ("### BEGIN SOLUTION", "### END SOLUTION")
 
 
-def solution_cells(assignment: str, fixture: str) -> dict[str, str]:
-    """{grade id: code} for a fixture (each assignment here has one solution cell per builder)."""
-    nb = notebooks.build(assignment)
-    ids = [c.metadata["nbgrader"]["grade_id"] for c in nb.cells
-           if c.metadata.get("nbgrader", {}).get("solution")]
+def solution_cells(source, assignment: str, fixture: str) -> dict[str, str]:
+    """{grade id: code} that a student with ``fixture`` puts in the solution cells of the
+    ``source`` notebook ("reference": the solution code with nbgrader's markers removed)."""
+    cells = {c["metadata"]["nbgrader"]["grade_id"]: c["source"] for c in source["cells"]
+             if c.get("metadata", {}).get("nbgrader", {}).get("solution")}
     if fixture == "reference":
-        return {gid: reference_code(assignment, gid) for gid in ids}
-    return {ids[0]: fixtures.code(assignment, fixture)}
+        return {gid: "\n".join(line for line in code.splitlines()
+                               if not any(m in line for m in MARKERS))
+                for gid, code in cells.items()}
+    return {next(iter(cells)): fixtures.code(assignment, fixture)}
+
+
+def reference_code(assignment: str, grade_id: str) -> str:
+    """What a top student writes in solution cell ``grade_id``."""
+    return solution_cells(notebooks.build(assignment), assignment, "reference")[grade_id]
+
+
+def submissions(assignment: str, students: dict[str, str], release: dict | None = None
+                ) -> dict[str, dict]:
+    """{student: submitted notebook JSON} for {student: fixture}, made from ``release`` (the
+    released notebook's JSON; default: the source notebook, whose test cells the sandbox skips)."""
+    source = notebooks.build(assignment)
+    release = release if release is not None else json.loads(nbformat.writes(source))
+    return {student: fixtures.submission_notebook(release,
+                                                  solution_cells(source, assignment, fixture))
+            for student, fixture in students.items()}
 
 
 def make_submissions(ws: Workspace, assignment: str, students: dict[str, str]) -> list[Path]:
-    return [fixtures.write_submission(ws.release_nb(assignment),
-                                      ws.submitted(assignment, student),
-                                      solution_cells(assignment, fixture))
-            for student, fixture in students.items()]
+    release = json.loads(ws.release_nb(assignment).read_text())
+    paths = []
+    for student, nb in submissions(assignment, students, release).items():
+        path = ws.submitted(assignment, student)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(nb, indent=1))
+        paths.append(path)
+    return paths
 
 
 def run(course_dir: Path, assignment: str = "cnn", *, progress: bool = True, out=print) -> dict:
@@ -60,7 +78,7 @@ def run(course_dir: Path, assignment: str = "cnn", *, progress: bool = True, out
         + ", ".join(f"{s} ({f})" for s, f in students.items()))
     out("[3/5] grade (sandbox -> trusted training -> gradebook)")
     report = grading.grade(ws, assignment, progress=progress)
-    out(f"[4/5] feedback")
+    out("[4/5] feedback")
     pages = ws.feedback(assignment)
     csv_path = ws.export_csv()
     out(f"[5/5] export -> {csv_path}\n")

@@ -12,6 +12,7 @@ import base64
 
 from . import checks as chk
 from . import spec as specs
+from . import trainer
 from .pool import WorkerPool
 from .sandbox.child import export_function
 from .sandbox.runner import Export
@@ -26,9 +27,7 @@ def grade_check(assignment: str, grade_id: str, builder) -> float:
     export = Export(True, functions={check.function: exported})
     inspected, trained = {}, {}
     if exported.get("ok"):
-        job = {"spec": spec.raw, "function": check.function, "train": True,
-               "export": {"config": exported["config"],
-                          "compile_config": exported.get("compile_config")}}
+        job = trainer.job(spec.raw, check.function, exported)
         with WorkerPool(size=1) as pool:
             for _, result in pool.run([(check.function, job)], timeout=3600):
                 inspected[check.function] = trained[check.function] = result

@@ -16,6 +16,7 @@ from pathlib import Path
 from tqdm.auto import tqdm
 
 from . import checks as chk
+from . import trainer
 from .pool import WorkerPool
 from .sandbox import runner
 from .spec import Spec
@@ -75,15 +76,10 @@ class Run:
 
 
 def _jobs(spec: Spec, exports: dict, *, train: bool) -> list:
-    jobs = []
-    for student, export in exports.items():
-        for name, entry in export.functions.items():
-            if entry.get("ok") and (not train or name == spec.train.function):
-                job = {"spec": spec.raw, "function": name, "train": train,
-                       "export": {"config": entry.get("config"),
-                                  "compile_config": entry.get("compile_config")}}
-                jobs.append(((student, name), job))
-    return jobs
+    return [((student, name), trainer.job(spec.raw, name, entry, train=train))
+            for student, export in exports.items()
+            for name, entry in export.functions.items()
+            if entry.get("ok") and (not train or name == spec.train.function)]
 
 
 def _bar(total, desc, show):

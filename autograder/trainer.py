@@ -25,6 +25,14 @@ def _timed(timings: dict, key: str, fn, *args, **kwargs):
     return out
 
 
+def job(spec_raw: dict, function: str, exported: dict, *, train: bool = True) -> dict:
+    """The plain-JSON job for one exported function (``exported`` holds ``config`` and
+    ``compile_config``, as the sandbox writes them)."""
+    return {"spec": spec_raw, "function": function, "train": train,
+            "export": {"config": exported["config"],
+                       "compile_config": exported.get("compile_config")}}
+
+
 def train_and_score(job: dict, *, progress: bool = False) -> dict:
     """Rebuild, seed, train and evaluate one exported model. Never raises for a bad submission.
 

@@ -65,6 +65,10 @@ class Workspace:
         return self.root / "feedback" / student / assignment / f"{assignment}.html"
 
     @property
+    def db_url(self) -> str:
+        return f"sqlite:///{self.root / 'gradebook.db'}"
+
+    @property
     def results_dir(self) -> Path:
         return self.root / "grading"
 
@@ -87,7 +91,7 @@ class Workspace:
         cfg = Config()
         cfg.CourseDirectory.root = str(self.root)
         cfg.CourseDirectory.course_id = COURSE_ID
-        cfg.CourseDirectory.db_url = f"sqlite:///{self.root / 'gradebook.db'}"
+        cfg.CourseDirectory.db_url = self.db_url
         cfg.IgnorePattern.enabled = True
         cfg.IgnorePattern.pattern = QUIET
         for section, values in extra.items():
@@ -150,7 +154,7 @@ class Workspace:
         plugin = CsvExportPlugin()
         plugin.to = str(dest)
 
-        with Gradebook(f"sqlite:///{self.root / 'gradebook.db'}", COURSE_ID) as gb:
+        with Gradebook(self.db_url, COURSE_ID) as gb:
             plugin.export(gb)
         return dest
 

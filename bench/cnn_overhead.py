@@ -32,19 +32,17 @@ runtime.configure(threads=1)  # as the trainer workers run
 
 import keras  # noqa: E402
 
-from autograder import demo, fixtures, notebooks  # noqa: E402
+from autograder import demo  # noqa: E402
 from autograder import spec as specs  # noqa: E402
 from autograder.pool import WorkerPool  # noqa: E402
 from autograder.sandbox import runner  # noqa: E402
-from autograder.trainer import train_and_score  # noqa: E402
+from autograder.trainer import job, train_and_score  # noqa: E402
 from course import data  # noqa: E402
 
 
 def reference_submission(tmp: Path) -> Path:
-    release = json.loads(__import__("nbformat").writes(notebooks.build("cnn")))
-    nb = fixtures.submission_notebook(release, demo.solution_cells("cnn", "reference"))
     path = tmp / "cnn.ipynb"
-    path.write_text(json.dumps(nb))
+    path.write_text(json.dumps(demo.submissions("cnn", {"ref": "reference"})["ref"]))
     return path
 
 
@@ -64,8 +62,7 @@ def bare_fit(spec, export) -> float:
 
 def trusted(spec, export) -> tuple[float, dict]:
     start = time.perf_counter()
-    result = train_and_score({"spec": spec.raw, "function": "build_cnn", "train": True,
-                              "export": export})
+    result = train_and_score(job(spec.raw, "build_cnn", export))
     return time.perf_counter() - start, result
 
 
@@ -89,8 +86,7 @@ def main() -> None:
         start = time.perf_counter()
         pool.start()
         worker_start = time.perf_counter() - start
-        (_, pooled), = pool.run([("ref", {"spec": spec.raw, "function": "build_cnn",
-                                          "train": True, "export": export})], timeout=900)
+        (_, pooled), = pool.run([("ref", job(spec.raw, "build_cnn", export))], timeout=900)
 
     trusted_s, bare_s, accuracies = [], [], set()
     bare_fit(spec, export)  # warm-up: first-time imports and kernel caches, for neither side

@@ -3,14 +3,14 @@ import keras
 import pytest
 
 from autograder.pool import WorkerPool
+from autograder.trainer import job
 
 pytestmark = pytest.mark.slow
 
 
-def _job(spec, model, *, train=True):
-    return {"spec": spec.raw, "function": "build_cnn", "train": train,
-            "export": {"config": keras.saving.serialize_keras_object(model),
-                       "compile_config": model.get_compile_config()}}
+def _job(spec, model):
+    return job(spec.raw, "build_cnn", {"config": keras.saving.serialize_keras_object(model),
+                                       "compile_config": model.get_compile_config()})
 
 
 @pytest.fixture(scope="module")
