@@ -36,6 +36,13 @@ SAFE_MODULES = {  # whole public namespaces whose classes do no I/O and run no f
 COURSE_LAYERS = frozenset({"TokenAndPositionEmbedding"})  # course.layers, registered as course>X
 ARRAY_MARKERS = frozenset({"__numpy__", "__tensor__", "__bytes__", "__lambda__", "__typespec__"})
 MAX_LIST_LENGTH = 64  # longer lists of numbers in a config are weights in disguise
+MAX_NUMBERS = 512  # numbers in a whole config: real ones need < 100 (shapes, sizes, rates)
+# Operators and keras.ops calls on symbolic tensors (``x + attn``, ``ops.relu(x)``) serialize as
+# operation nodes of these modules: pure tensor maths, allowed except what carries code.
+OPS_MODULES = frozenset({"keras.src.ops.numpy", "keras.src.ops.nn", "keras.src.ops.math",
+                         "keras.src.ops.linalg", "keras.src.ops.image"})
+OPS_REFUSED = frozenset({"Vectorize"})  # takes a Python function
+CORE_OPS = frozenset({"Cast", "Slice", "StopGradient"})  # keras.src.ops.core: no loops, no maps
 
 
 class ConfigRejected(ValueError):
@@ -59,6 +66,10 @@ def _allowed(module: str | None, class_name: str, registered: str | None) -> boo
         return True
     if module == "keras.activations":
         return class_name == "function"
+    if module in OPS_MODULES:
+        return class_name not in OPS_REFUSED
+    if module == "keras.src.ops.core":
+        return class_name in CORE_OPS
     if module == "course.layers":
         return class_name in COURSE_LAYERS and registered in (None, f"course>{class_name}")
     return False
@@ -102,8 +113,28 @@ def find_problems(config, path: str = "model") -> list[Finding]:
     return found
 
 
+def count_numbers(config) -> int:
+    """Every int and float anywhere in ``config`` (iterative: configs are untrusted)."""
+    total, stack = 0, [config]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, dict):
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+        elif isinstance(item, (int, float)) and not isinstance(item, bool):
+            total += 1
+    return total
+
+
 def check(config) -> None:
     """Raise :class:`ConfigRejected` naming the first forbidden object and the fix."""
+    numbers = count_numbers(config)
+    if numbers > MAX_NUMBERS:
+        raise ConfigRejected(
+            f"the model's config carries {numbers:,} numbers; a model built from layers needs "
+            f"far fewer (the limit is {MAX_NUMBERS:,}). Remove numbers passed as layer arguments "
+            "(lists of values, initial weights): the grader trains the model from scratch")
     problems = find_problems(config)
     if problems:
         first = problems[0]

@@ -1,12 +1,17 @@
-"""Turn what the sandbox exported and what the trusted trainer measured into points.
+"""Turn what the sandbox exported and what the trusted side measured into points.
 
-One function per check kind; each returns a :class:`CheckResult` whose message says what was
-expected, what was received, and (when points were lost) how to fix it.
+Check kinds are the same for every task kind: ``builds``, ``output_shape`` and ``compiled`` look
+at one exported model as the trusted side rebuilt it; ``metric`` reads one number the task
+measured and scores it between floor and threshold. Each returns a :class:`CheckResult` whose
+message says what was expected, what was received, and (when points were lost) how to fix it.
+The task's pictures go with its first metric check.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from . import kinds
+from .kinds import ModelInfo, TaskResult
 from .scoring import linear_credit
 from .spec import Check, Spec
 
@@ -17,103 +22,109 @@ class CheckResult:
     points: float
     max_points: float
     message: str
-    figures: dict = field(default_factory=dict)  # title -> PNG bytes (metric checks)
+    figures: dict = field(default_factory=dict)  # title -> PNG bytes
 
     @property
     def passed(self) -> bool:
         return self.points >= self.max_points
 
 
-def _function_error(check: Check, export, inspected: dict | None) -> str | None:
-    """Why the function under ``check`` has no usable model, or None when it has one."""
+def _lost(check: Check, message: str) -> CheckResult:
+    return CheckResult(check.grade_id, 0.0, check.points, message)
+
+
+def _model_problem(export, result: TaskResult | None, function: str) -> str | None:
+    """Why ``function`` has no rebuilt model, or None when it has one."""
     if export is not None and not export.ok:
         return export.error
-    entry = (export.functions if export is not None else {}).get(check.function)
-    if entry is None:
-        return f"{check.function} was not exported"
-    if not entry.get("ok"):
-        return entry.get("error", "unknown export error")
-    if inspected is None:
+    if result is None:
         return "the grader could not inspect the model"
-    if not inspected.get("built"):
-        return inspected.get("error", "the model could not be rebuilt")
+    info = result.models.get(function)
+    if info is None:
+        return result.error or f"{function} was not exported"
+    if not info.built:
+        return info.error or "the model could not be rebuilt"
     return None
 
 
-def _builds(check, inspected) -> CheckResult:
+def _builds(check: Check, info: ModelInfo) -> CheckResult:
     return CheckResult(check.grade_id, check.points, check.points,
-                       f"{check.function} returned a keras.Model with {inspected['params']:,} "
+                       f"{check.function} returned a keras.Model with {info.params:,} "
                        "parameters, rebuilt by the grader from its config")
 
 
-def _output_shape(check, inspected) -> CheckResult:
-    got = tuple(inspected["output_shape"])
+def _shape_text(shape) -> str:
+    return "(" + ", ".join("batch" if d is None else str(d) for d in shape) + ")"
+
+
+def _output_shape(check: Check, info: ModelInfo) -> CheckResult:
+    got = tuple(info.output_shape)
     expected = tuple(check.expected) if check.expected else got
     if got == expected:
         return CheckResult(check.grade_id, check.points, check.points,
-                           f"output shape {got} as expected")
-    return CheckResult(check.grade_id, 0.0, check.points,
-                       f"expected output shape {expected}, received {got}: the last layer "
-                       f"needs {expected[-1]} units, one per class")
+                           f"output shape {_shape_text(got)} as expected")
+    return _lost(check, f"{check.function}: expected output shape {_shape_text(expected)}, "
+                        f"received {_shape_text(got)}; the last layer needs "
+                        f"{expected[-1]} units per example")
 
 
-def _compiled(check, inspected) -> CheckResult:
-    if inspected.get("compiled"):
+def _compiled(check: Check, info: ModelInfo) -> CheckResult:
+    if info.compiled:
         return CheckResult(check.grade_id, check.points, check.points, "the model is compiled")
-    return CheckResult(check.grade_id, 0.0, check.points,
-                       "the model is not compiled: call model.compile(optimizer=..., loss=..., "
-                       "metrics=['accuracy']) before returning it")
+    return _lost(check, "the model is not compiled: call model.compile(optimizer=..., loss=..., "
+                        "metrics=['accuracy']) before returning it")
 
 
-def figures_for(check: Check, trained: dict) -> dict:
-    """Learning curves and the confusion matrix of a trained model, as PNG bytes."""
-    from course import plots
-
-    return {
-        "Learning curves": plots.to_png(plots.learning_curves(
-            trained["history"], threshold=check.threshold, metric=check.metric,
-            title="Learning curves (trusted training)")),
-        "Confusion matrix": plots.to_png(plots.confusion_figure(trained["confusion"])),
-    }
+def _verdict(check: Check, value: float, points: float) -> str:
+    if points >= check.points:
+        return "passed"
+    return "no points: at or beyond the floor" if points <= 0 else "partial credit"
 
 
-def _metric(check, trained: dict | None, with_figures: bool) -> CheckResult:
-    if trained is None or not trained.get("trained"):
-        reason = (trained or {}).get("error", "the model was not trained")
-        return CheckResult(check.grade_id, 0.0, check.points, f"not trained: {reason}")
-    value = trained["metrics"][check.metric]
+
+def _metric(check: Check, export, result: TaskResult | None) -> CheckResult:
+    if export is not None and not export.ok:
+        return _lost(check, export.error)
+    if result is None or not result.ok:
+        reason = (result.error if result is not None else None) or "the task did not run"
+        return _lost(check, f"not measured: {reason}")
+    value = result.metrics.get(check.metric)
+    if value is None:
+        return _lost(check, f"not measured: no {check.metric} in the result")
     points = linear_credit(value, floor=check.floor, threshold=check.threshold,
                            points=check.points)
-    verdict = ("passed" if value >= check.threshold else
-               "no points: at or below the floor" if value <= check.floor else "partial credit")
-    epochs = trained.get("epochs_run")
-    stopped = " (stopped by the time limit)" if trained.get("stopped_by_time") else ""
-    return CheckResult(
-        check.grade_id, points, check.points,
-        f"test {check.metric} {value:.3f} after {epochs} epochs{stopped}: threshold "
-        f"{check.threshold:.2f}, floor {check.floor:.2f} -> {verdict}",
-        figures_for(check, trained) if with_figures else {})
+    lower = " (lower is better)" if check.lower_is_better else ""
+    message = (f"{check.metric.replace('_', ' ')} {value:.3f} {result.summary}: threshold "
+               f"{check.threshold:.2f}, floor {check.floor:.2f}{lower} -> "
+               f"{_verdict(check, value, points)}")
+    if result.message and points < check.points:
+        message += f"\n{result.message}"
+    return CheckResult(check.grade_id, points, check.points, message)
 
 
-def evaluate(spec: Spec, export, inspected: dict, trained: dict, *, figures: bool = True
+def evaluate(spec: Spec, export, results: dict[str, TaskResult], *, figures: bool = True
              ) -> list[CheckResult]:
-    """Every check of ``spec``, in order. ``inspected``/``trained`` map function -> result."""
-    results = []
+    """Every check of ``spec``, in order. ``results`` maps task name -> its TaskResult."""
+    out, pictured = [], set()
     for check in spec.checks:
-        problem = _function_error(check, export, inspected.get(check.function))
-        if problem is not None:
-            results.append(CheckResult(check.grade_id, 0.0, check.points, problem))
+        result = results.get(check.task)
+        if check.kind == "metric":
+            scored = _metric(check, export, result)
+            if figures and result is not None and result.ok and check.task not in pictured:
+                pictured.add(check.task)
+                task = spec.tasks[check.task]
+                scored.figures = kinds.module(task.kind).figures(
+                    task, result, threshold=check.threshold, metric=check.metric)
+            out.append(scored)
             continue
-        info = inspected[check.function]
-        if check.kind == "builds":
-            results.append(_builds(check, info))
-        elif check.kind == "output_shape":
-            results.append(_output_shape(check, info))
-        elif check.kind == "compiled":
-            results.append(_compiled(check, info))
-        else:
-            results.append(_metric(check, trained.get(check.function), figures))
-    return results
+        problem = _model_problem(export, result, check.function)
+        if problem is not None:
+            out.append(_lost(check, problem))
+            continue
+        info = result.models[check.function]
+        handler = {"builds": _builds, "output_shape": _output_shape, "compiled": _compiled}
+        out.append(handler[check.kind](check, info))
+    return out
 
 
 def reason_line(results: list[CheckResult]) -> str:

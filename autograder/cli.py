@@ -53,7 +53,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("demo", help="release -> submissions (reference + common mistakes) -> "
                        "grade -> feedback -> CSV, in a fresh workspace")
-    p.add_argument("--assignment", default="cnn", help="assignment to demonstrate (default: cnn)")
+    p.add_argument("assignments", nargs="*", metavar="ASSIGNMENT",
+                   help="assignments to demonstrate (default: all five, in course order)")
     _course_dir(p, Path("build") / "demo")
     return parser
 
@@ -76,7 +77,11 @@ def _dispatch(args) -> int:
     if args.command == "demo":
         from . import demo
 
-        demo.run(args.course_dir, args.assignment)
+        unknown = sorted(set(args.assignments) - set(demo.ORDER))
+        if unknown:
+            raise specs.SpecError(f"no demo for {', '.join(unknown)}; expected some of "
+                                  f"{', '.join(demo.ORDER)}")
+        demo.run(args.course_dir, args.assignments or None)
         return 0
     if args.command == "lectures":
         from course import lectures
@@ -97,6 +102,10 @@ def _dispatch(args) -> int:
             report = grading.grade(ws, args.assignment, students=args.student, pool=pool)
         print(report.table())
         print(report.timing_line())
+        if report.unrecorded:
+            print(f"{len(report.unrecorded)} submission(s) could not be recorded in the "
+                  "gradebook (see the table)", file=sys.stderr)
+            return 1
     elif args.command == "feedback":
         ws.require_release(args.assignment)
         for path in ws.feedback(args.assignment, args.student):

@@ -1,6 +1,7 @@
-"""``course demo``: release -> submissions -> grade -> feedback -> CSV, in a fresh workspace.
+"""``course demo``: release -> submissions -> grade -> feedback -> CSV, in a fresh workspace,
+for every assignment (or the ones named).
 
-The submissions are the reference solution and the common mistakes kept in
+The submissions are the reference solution and common mistakes kept in
 ``autograder/fixtures/<assignment>/``, written into copies of the released notebook exactly as a
 student would hand them in.
 """
@@ -11,52 +12,30 @@ import shutil
 import time
 from pathlib import Path
 
-import nbformat
-
-from . import fixtures, grading, notebooks
+from . import fixtures, grading
+from .pool import WorkerPool
 from .workspace import Workspace
 
-DEMO_STUDENTS = {  # student id -> fixture ("reference" = the solutions/ code)
-    "cnn": {"alice": "reference", "bob": "dense_only", "carol": "bottleneck", "dave": "raises",
-            "erin": "not_compiled", "frank": "lambda_layer"},
+NAMES = ["alice", "bob", "carol", "dave", "erin", "frank", "grace", "heidi"]
+DEMO_FIXTURES = {  # per assignment, in demo order; "reference" = the solutions/ code
+    "perceptron": ["reference", "fit_no_bias", "mlp_linear_hidden", "perceptron_softmax"],
+    "cnn": ["reference", "dense_only", "bottleneck", "raises", "not_compiled", "lambda_layer"],
+    "rnn": ["reference", "bag_of_steps", "return_sequences"],
+    "transformer": ["reference", "attention_unscaled", "bag_of_tokens", "no_positions"],
+    "gan": ["reference", "noise_generator", "ignores_noise"],
 }
+ORDER = list(DEMO_FIXTURES)
 
 
-MARKERS = ("### BEGIN SOLUTION", "### END SOLUTION")
+def students(assignment: str) -> dict[str, str]:
+    """{student id: fixture} of the demo for ``assignment``."""
+    return dict(zip(NAMES, DEMO_FIXTURES[assignment]))
 
 
-def solution_cells(source, assignment: str, fixture: str) -> dict[str, str]:
-    """{grade id: code} that a student with ``fixture`` puts in the solution cells of the
-    ``source`` notebook ("reference": the solution code with nbgrader's markers removed)."""
-    cells = {c["metadata"]["nbgrader"]["grade_id"]: c["source"] for c in source["cells"]
-             if c.get("metadata", {}).get("nbgrader", {}).get("solution")}
-    if fixture == "reference":
-        return {gid: "\n".join(line for line in code.splitlines()
-                               if not any(m in line for m in MARKERS))
-                for gid, code in cells.items()}
-    return {next(iter(cells)): fixtures.code(assignment, fixture)}
-
-
-def reference_code(assignment: str, grade_id: str) -> str:
-    """What a top student writes in solution cell ``grade_id``."""
-    return solution_cells(notebooks.build(assignment), assignment, "reference")[grade_id]
-
-
-def submissions(assignment: str, students: dict[str, str], release: dict | None = None
-                ) -> dict[str, dict]:
-    """{student: submitted notebook JSON} for {student: fixture}, made from ``release`` (the
-    released notebook's JSON; default: the source notebook, whose test cells the sandbox skips)."""
-    source = notebooks.build(assignment)
-    release = release if release is not None else json.loads(nbformat.writes(source))
-    return {student: fixtures.submission_notebook(release,
-                                                  solution_cells(source, assignment, fixture))
-            for student, fixture in students.items()}
-
-
-def make_submissions(ws: Workspace, assignment: str, students: dict[str, str]) -> list[Path]:
+def make_submissions(ws: Workspace, assignment: str, chosen: dict[str, str]) -> list[Path]:
     release = json.loads(ws.release_nb(assignment).read_text())
     paths = []
-    for student, nb in submissions(assignment, students, release).items():
+    for student, nb in fixtures.submissions(assignment, chosen, release).items():
         path = ws.submitted(assignment, student)
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(json.dumps(nb, indent=1))
@@ -64,29 +43,39 @@ def make_submissions(ws: Workspace, assignment: str, students: dict[str, str]) -
     return paths
 
 
-def run(course_dir: Path, assignment: str = "cnn", *, progress: bool = True, out=print) -> dict:
-    """Run the whole demo; returns paths and the grading report."""
+def run(course_dir: Path, assignments: list[str] | None = None, *, progress: bool = True,
+        out=print) -> dict:
+    """Run the whole demo (every assignment unless ``assignments`` names some); returns the
+    reports per assignment, the CSV and the feedback pages."""
     start = time.perf_counter()
+    assignments = assignments or ORDER
     course_dir = Path(course_dir)
     if course_dir.exists():
         shutil.rmtree(course_dir)
     ws = Workspace(course_dir)
-    out(f"[1/5] release {assignment} -> {ws.release(assignment)}")
-    students = DEMO_STUDENTS[assignment]
-    make_submissions(ws, assignment, students)
-    out(f"[2/5] {len(students)} submissions under {ws.root / 'submitted'}: "
-        + ", ".join(f"{s} ({f})" for s, f in students.items()))
-    out("[3/5] grade (sandbox -> trusted training -> gradebook)")
-    report = grading.grade(ws, assignment, progress=progress)
-    out("[4/5] feedback")
-    pages = ws.feedback(assignment)
+    reports, pages = {}, []
+    with WorkerPool() as pool:  # warm trainers shared by every assignment
+        for n, assignment in enumerate(assignments, 1):
+            t0 = time.perf_counter()
+            chosen = students(assignment)
+            out(f"\n== {assignment} ({n}/{len(assignments)}) ==")
+            out(f"[1/4] release -> {ws.release(assignment)}")
+            make_submissions(ws, assignment, chosen)
+            out(f"[2/4] {len(chosen)} submissions: "
+                + ", ".join(f"{s} ({f})" for s, f in chosen.items()))
+            out("[3/4] grade (sandbox -> trusted tasks -> checks -> gradebook, per submission)")
+            report = grading.grade(ws, assignment, progress=progress, pool=pool)
+            pages += ws.feedback(assignment)
+            out(f"[4/4] feedback for {len(chosen)} students\n")
+            out(report.table())
+            out(report.timing_line() + f"; {assignment} total {time.perf_counter() - t0:.1f}s")
+            reports[assignment] = report
     csv_path = ws.export_csv()
-    out(f"[5/5] export -> {csv_path}\n")
-    out(report.table())
-    device = next((g.device for g in report.graded.values() if g.device), "unknown")
-    isolation = next(iter(report.graded.values())).export.isolation
-    out(f"\ntrained on: {device}; sandbox isolation: {isolation}")
-    out(report.timing_line() + f"; total {time.perf_counter() - start:.1f}s")
+    first = next(iter(next(iter(reports.values())).graded.values()))
+    out(f"\ntrained on: {first.device or 'unknown'}; sandbox isolation: "
+        f"{first.export.isolation}")
+    out(f"total {time.perf_counter() - start:.1f}s")
     out(f"grades CSV: {csv_path}")
-    out("feedback pages:\n" + "\n".join(f"  {p}" for p in pages))
-    return {"report": report, "csv": csv_path, "feedback": pages, "workspace": ws}
+    out(f"feedback pages: {ws.root / 'feedback'}/<student>/<assignment>/<assignment>.html "
+        f"({len(pages)} pages)")
+    return {"reports": reports, "csv": csv_path, "feedback": pages, "workspace": ws}

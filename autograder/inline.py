@@ -1,41 +1,54 @@
-"""The graded check when a notebook runs under plain ``nbgrader autograde``.
+"""The graded checks when a notebook runs under plain ``nbgrader autograde``.
 
 There, hidden test cells execute inside the student's kernel. ``grade_check`` still keeps the
-training out of it: it exports the builder's config (as the sandbox would), trains it in a fresh
-trusted worker process, shows the message and plots, and returns the points as the cell's value
-(nbgrader's partial credit). ``course grade`` is stronger: it never runs student code where
-grades are decided.
+training and scoring out of it: it makes the same calls the sandbox would (builders' configs,
+values on grading-time inputs), runs the task in a fresh trusted worker process, shows the
+message and plots, and returns the points as the cell's value (nbgrader's partial credit). A
+task's result is kept for the kernel's lifetime, so several checks on one task train it once.
+``course grade`` is stronger: it never runs student code where grades are decided.
 """
 from __future__ import annotations
 
 import base64
+import contextlib
+import io
 
 from . import checks as chk
 from . import spec as specs
-from . import trainer
+from .kinds import TaskResult
+from .pipeline import Plan
 from .pool import WorkerPool
-from .sandbox.child import export_function
+from .sandbox.child import run_call
 from .sandbox.runner import Export
 
+_RESULTS: dict[tuple[str, str], TaskResult] = {}
 
-def grade_check(assignment: str, grade_id: str, builder) -> float:
-    """Score one metric check of ``assignment`` for ``builder``; prints why; returns points."""
+
+def _task_result(plan: Plan, task: str, namespace: dict) -> tuple[Export, TaskResult]:
+    calls = plan.task_calls[task]
+    with contextlib.redirect_stdout(io.StringIO()):
+        export = Export(True, calls={c["key"]: run_call(c, namespace) for c in calls})
+    key = (plan.spec.assignment, task)
+    if key not in _RESULTS:
+        with WorkerPool(size=1) as pool:
+            future = pool.submit(plan.jobs_for(task, export), timeout=plan.limit(task))
+            _RESULTS[key] = TaskResult.from_json(future.result())
+    return export, _RESULTS[key]
+
+
+def grade_check(assignment: str, grade_id: str, namespace) -> float:
+    """Score check ``grade_id`` of ``assignment`` for the functions in ``namespace`` (the
+    notebook's ``globals()``; a single function is accepted too); prints why; returns points."""
     spec = specs.load(assignment)
     check = spec.check(grade_id)
-    exported = export_function(check.function, spec.functions[check.function],
-                               {check.function: builder})
-    export = Export(True, functions={check.function: exported})
-    inspected, trained = {}, {}
-    if exported.get("ok"):
-        job = trainer.job(spec.raw, check.function, exported)
-        with WorkerPool(size=1) as pool:
-            for _, result in pool.run([(check.function, job)], timeout=3600):
-                inspected[check.function] = trained[check.function] = result
-    results = chk.evaluate(spec, export, inspected, trained)
-    result = next(r for r in results if r.grade_id == grade_id)
-    print(result.message)
-    _show(result.figures)
-    return result.points
+    if callable(namespace):
+        namespace = {check.function: namespace}
+    export, result = _task_result(Plan(spec), check.task, namespace)
+    results = chk.evaluate(spec, export, {check.task: result})
+    scored = next(r for r in results if r.grade_id == grade_id)
+    print(scored.message)
+    _show(scored.figures)
+    return scored.points
 
 
 def _show(figures: dict) -> None:

@@ -1,14 +1,20 @@
-"""Grade many submissions: sandbox -> inspect -> train -> checks, with progress and timings.
+"""Grade many submissions, each on its own: sandbox -> trusted tasks -> checks, streamed.
 
-Sandboxes run in parallel as separate processes; inspection and training go to one pool of warm
-trusted workers. Nothing here imports Keras: the parent only moves JSON between processes.
+Every submission moves through the stages independently: its trusted jobs go to the warm
+worker pool as soon as its sandbox is done, while other sandboxes still run, and its outcome is
+handed to ``on_graded`` (in the calling thread) the moment its checks are scored, so a caller
+can record it before the next one finishes. Nothing here imports Keras: the grading process only
+moves JSON between processes. A failure inside one submission's path, even a grader bug, is that
+submission's outcome, never the batch's.
 """
 from __future__ import annotations
 
 import base64
-import json
 import os
+import queue
+import threading
 import time
+import traceback
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -16,7 +22,8 @@ from pathlib import Path
 from tqdm.auto import tqdm
 
 from . import checks as chk
-from . import trainer
+from . import kinds, trainer
+from .kinds import TaskResult
 from .pool import WorkerPool
 from .sandbox import runner
 from .spec import Spec
@@ -29,8 +36,7 @@ class Graded:
     student: str
     checks: list[chk.CheckResult]
     export: runner.Export
-    inspected: dict = field(default_factory=dict)
-    trained: dict = field(default_factory=dict)
+    results: dict = field(default_factory=dict)  # task -> TaskResult
     timings: dict = field(default_factory=dict)
 
     @property
@@ -47,10 +53,7 @@ class Graded:
 
     @property
     def device(self) -> str:
-        for info in list(self.trained.values()) + list(self.inspected.values()):
-            if info.get("device"):
-                return info["device"]
-        return ""
+        return next((r.device for r in self.results.values() if r.device), "")
 
     def to_json(self) -> dict:
         return {
@@ -62,89 +65,111 @@ class Graded:
             "checks": [{**{k: v for k, v in asdict(c).items() if k != "figures"},
                         "figures": {t: base64.b64encode(png).decode() for t, png in
                                     c.figures.items()}} for c in self.checks],
-            "trained": {f: {k: v for k, v in r.items() if k != "traceback"}
-                        for f, r in self.trained.items()},
+            "results": {name: {k: v for k, v in r.to_json().items() if k != "extra"}
+                        for name, r in self.results.items()},
         }
 
 
 @dataclass
 class Run:
-    """A grading run: each student's outcome and the wall time of each stage."""
+    """A grading run: each student's outcome and seconds per stage (summed over submissions)
+    plus the wall time of the whole run."""
 
     graded: dict[str, Graded]
     stages: dict[str, float]
 
 
-def _jobs(spec: Spec, exports: dict, *, train: bool) -> list:
-    return [((student, name), trainer.job(spec.raw, name, entry, train=train))
-            for student, export in exports.items()
-            for name, entry in export.functions.items()
-            if entry.get("ok") and (not train or name == spec.train.function)]
+class Plan:
+    """What grading one submission of ``spec`` involves: the sandbox calls, and per task its
+    seed (mixed with the course's grading seed) and its time limit."""
+
+    def __init__(self, spec: Spec, grading_seed: int = 0):
+        self.spec = spec
+        self.seeds = {name: kinds.task_seed(t, grading_seed) for name, t in spec.tasks.items()}
+        self.task_calls = {name: kinds.module(t.kind).calls(spec, t, self.seeds[name])
+                           for name, t in spec.tasks.items()}
+        unique = {}
+        for calls in self.task_calls.values():
+            for call in calls:
+                unique.setdefault(call["key"], call)
+        self.calls = list(unique.values())
+
+    def limit(self, task: str) -> float:
+        budget = self.spec.tasks[task].budget
+        return float(budget.get("max_seconds") or 600) * 1.5 + 120
+
+    def jobs_for(self, task: str, export: runner.Export) -> dict:
+        exports = {c["key"]: export.calls[c["key"]] for c in self.task_calls[task]}
+        return trainer.job(self.spec, task, exports, self.seeds[task])
+
+    def jobs(self, export: runner.Export) -> dict[str, dict]:
+        return {name: self.jobs_for(name, export) for name in self.task_calls}
 
 
-def _bar(total, desc, show):
-    return tqdm(total=total, desc=desc, unit="sub", disable=not show, leave=True)
+def _internal_error(student: str, export: runner.Export | None, spec: Spec) -> "Graded":
+    message = ("internal grader error (not your fault; tell the instructor): "
+               + traceback.format_exc(limit=3).strip().splitlines()[-1])
+    export = export or runner.Export(False, error=message)
+    return Graded(student, [chk.CheckResult(c.grade_id, 0.0, c.points, message)
+                            for c in spec.checks], export)
+
+
+def grade_one(plan: Plan, student: str, notebook: Path, pool: WorkerPool, *,
+              course_dir: Path | None, sandbox_slots: threading.Semaphore) -> Graded:
+    """One submission through every stage. Never raises."""
+    export = None
+    try:
+        with sandbox_slots:
+            export = runner.run_notebook(notebook, plan.spec, plan.calls, course_dir=course_dir)
+        timings = {"sandbox": round(export.seconds, 3)}
+        results: dict[str, TaskResult] = {}
+        if export.ok:
+            futures = {name: pool.submit(job, timeout=plan.limit(name))
+                       for name, job in plan.jobs(export).items()}
+            for name, future in futures.items():
+                results[name] = TaskResult.from_json(future.result())
+                timings.update({f"{name}.{k}": v for k, v in results[name].timings.items()})
+        return Graded(student, chk.evaluate(plan.spec, export, results), export, results,
+                      timings)
+    except Exception:  # a grader bug costs this submission, never the batch
+        return _internal_error(student, export, plan.spec)
 
 
 def grade(spec: Spec, submissions: dict[str, Path], *, course_dir: Path | None = None,
           pool: WorkerPool | None = None, progress: bool = True,
-          sandbox_parallel: int | None = None) -> Run:
-    """Grade ``{student: notebook path}``; the run's ``graded`` keeps the same order."""
-    stages: dict[str, float] = {}
-    parallel = sandbox_parallel or max(1, min(len(submissions), os.cpu_count() or 1, 8))
+          sandbox_parallel: int | None = None, grading_seed: int = 0,
+          on_graded=None) -> Run:
+    """Grade ``{student: notebook path}``; ``on_graded(graded)`` runs in this thread as each
+    finishes (in finishing order); the run's ``graded`` keeps the submissions' order."""
     t0 = time.perf_counter()
-    exports: dict[str, runner.Export] = {}
-    with _bar(len(submissions), "sandbox (student code)", progress) as bar, \
-            ThreadPoolExecutor(max_workers=max(1, parallel)) as threads:
-        futures = {s: threads.submit(runner.run_notebook, p, spec, course_dir=course_dir)
-                   for s, p in submissions.items()}
-        for student, future in futures.items():
-            exports[student] = future.result()
-            bar.update(1)
-    stages["sandbox"] = time.perf_counter() - t0
-
+    plan = Plan(spec, grading_seed)
+    parallel = sandbox_parallel or max(1, min(len(submissions), os.cpu_count() or 1, 8))
+    slots = threading.Semaphore(parallel)
     own_pool = pool is None
     pool = pool or WorkerPool()
+    done: queue.Queue = queue.Queue()
+    graded: dict[str, Graded] = {}
     try:
-        inspected: dict[str, dict] = {s: {} for s in submissions}
-        trained: dict[str, dict] = {s: {} for s in submissions}
-        t0 = time.perf_counter()
-        jobs = _jobs(spec, exports, train=False)
-        for (student, name), result in pool.run(jobs, timeout=300):
-            inspected[student][name] = result
-        stages["inspect"] = time.perf_counter() - t0
-
-        t0 = time.perf_counter()
-        jobs = [(key, job) for key, job in _jobs(spec, exports, train=True)
-                if inspected[key[0]].get(key[1], {}).get("built")]
-        limit = (spec.train.max_seconds or 600) * 1.5 + 60
-        with _bar(len(jobs), "trusted training", progress) as bar:
-            for (student, name), result in pool.run(jobs, timeout=limit):
-                trained[student][name] = result
-                bar.set_postfix_str(student)
+        with ThreadPoolExecutor(max_workers=max(1, min(len(submissions), 64))) as threads, \
+                tqdm(total=len(submissions), desc=f"grading {spec.assignment}", unit="sub",
+                     disable=not progress, leave=True) as bar:
+            for student, path in submissions.items():
+                threads.submit(lambda s=student, p=path: done.put(grade_one(
+                    plan, s, p, pool, course_dir=course_dir, sandbox_slots=slots)))
+            for _ in submissions:
+                g = done.get()
+                graded[g.student] = g
+                if on_graded is not None:
+                    on_graded(g)
+                bar.set_postfix_str(f"{g.student} {g.score:g}/{g.max_score:g}")
                 bar.update(1)
-        stages["train"] = time.perf_counter() - t0
     finally:
         if own_pool:
             pool.close()
-
-    graded = {}
-    for student in submissions:
-        results = chk.evaluate(spec, exports[student], inspected[student], trained[student])
-        timings = {"sandbox": round(exports[student].seconds, 3)}
-        for name, info in trained[student].items():
-            timings.update({f"train.{k}": v for k, v in info.get("timings", {}).items()})
-        graded[student] = Graded(student, results, exports[student], inspected[student],
-                                 trained[student], timings)
-    return Run(graded, {k: round(v, 3) for k, v in stages.items()})
-
-
-def save(graded: dict[str, Graded], results_dir: Path) -> list[Path]:
-    """One JSON file per student under ``results_dir`` (read back by the gradebook step)."""
-    results_dir.mkdir(parents=True, exist_ok=True)
-    paths = []
-    for student, g in graded.items():
-        path = results_dir / f"{student}.json"
-        path.write_text(json.dumps(g.to_json(), indent=1))
-        paths.append(path)
-    return paths
+    stages = {"sandbox": 0.0, "trusted": 0.0}
+    for g in graded.values():
+        stages["sandbox"] += g.timings.get("sandbox", 0.0)
+        stages["trusted"] += sum(v for k, v in g.timings.items() if k != "sandbox")
+    stages = {k: round(v, 3) for k, v in stages.items()}
+    stages["wall"] = round(time.perf_counter() - t0, 3)
+    return Run({s: graded[s] for s in submissions}, stages)

@@ -1,21 +1,28 @@
-"""Warm trusted-trainer processes, reused across submissions.
+"""Warm trusted-trainer processes, reused across submissions, fed from any thread.
 
-Each worker (``python -m autograder.worker``) imports Keras once, then trains job after job. A
-job that overruns its time limit or kills its worker (out of memory, a crash) is reported as
-that job's failure and the worker is replaced, so grading goes on. Sized to the machine: one
+Each worker (``python -m autograder.worker``) imports Keras once, then runs job after job. One
+dispatcher thread owns the processes: :meth:`WorkerPool.submit` queues a job and returns a
+``Future``, so sandboxes and training overlap (a submission's jobs start as soon as its sandbox
+is done). A job that overruns its time limit or kills its worker (out of memory, a crash) is
+that job's failure, and the worker is replaced, so grading goes on. Sized to the machine: one
 worker per GPU, else one per core group.
 """
 from __future__ import annotations
 
 import json
 import os
+import queue
 import selectors
 import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 import time
+from concurrent.futures import Future
 from dataclasses import dataclass, field
+
+DEFAULT_TIMEOUT = 900.0
 
 
 def visible_gpus() -> int:
@@ -32,12 +39,13 @@ def visible_gpus() -> int:
     return sum(line.startswith("GPU ") for line in out.stdout.splitlines())
 
 
-def default_size(jobs: int, threads: int = 1) -> tuple[int, list[dict]]:
+def default_size(threads: int = 1, per_gpu: int = 1) -> tuple[int, list[dict]]:
     """How many workers, and each one's extra environment (its GPU when there are GPUs)."""
     gpus = visible_gpus()
     if gpus:
-        return min(gpus, max(jobs, 1)), [{"CUDA_VISIBLE_DEVICES": str(i)} for i in range(gpus)]
-    n = max(1, min(max(jobs, 1), (os.cpu_count() or 1) // threads))
+        envs = [{"CUDA_VISIBLE_DEVICES": str(i)} for i in range(gpus) for _ in range(per_gpu)]
+        return len(envs), envs
+    n = max(1, (os.cpu_count() or 1) // threads)
     return n, [{"CUDA_VISIBLE_DEVICES": ""} for _ in range(n)]
 
 
@@ -51,7 +59,7 @@ class _Worker:
     threads: int
     proc: subprocess.Popen = None
     device: str = ""
-    job: tuple = None
+    job: tuple = None  # (job, timeout, future) while busy
     started: float = 0.0
     log: object = None
 
@@ -65,12 +73,13 @@ class _Worker:
         if not line:
             self.log.seek(0)
             tail = self.log.read()[-2000:].decode("utf-8", "replace")
+            self.kill()
             raise WorkerStartError(f"a trainer process failed to start:\n{tail}")
         self.device = json.loads(line)["ready"]
 
-    def send(self, key, job: dict) -> None:
-        self.job, self.started = (key, job), time.monotonic()
-        self.proc.stdin.write(json.dumps(job) + "\n")
+    def send(self, item: tuple) -> None:
+        self.job, self.started = item, time.monotonic()
+        self.proc.stdin.write(json.dumps(item[0]) + "\n")
         self.proc.stdin.flush()
 
     def kill(self) -> None:
@@ -79,6 +88,7 @@ class _Worker:
             self.proc.wait(10)
         if self.log is not None:
             self.log.close()
+            self.log = None
 
 
 def _readline(proc: subprocess.Popen, timeout: float) -> str:
@@ -95,8 +105,15 @@ class WorkerPool:
 
     size: int | None = None
     threads: int = 1
+    per_gpu: int = 1  # trainers sharing one GPU (small models leave a big GPU mostly idle)
     envs: list[dict] = field(default_factory=list)
     workers: list[_Worker] = field(default_factory=list)
+
+    def __post_init__(self):
+        self._queue: queue.Queue = queue.Queue()
+        self._thread: threading.Thread | None = None
+        self._lock = threading.Lock()
+        self._closing = False
 
     def __enter__(self):
         return self
@@ -104,62 +121,125 @@ class WorkerPool:
     def __exit__(self, *exc):
         self.close()
 
-    def start(self, jobs: int = 1) -> None:
-        if self.workers:
-            return
-        size, envs = default_size(jobs, self.threads)
-        envs = self.envs or envs
-        self.workers = [_Worker(envs[i % len(envs)], self.threads)
-                        for i in range(self.size or size)]
-        for w in self.workers:
-            w.start()
+    def start(self) -> None:
+        """Start the trainer processes now (otherwise the first job does)."""
+        with self._lock:
+            if self.workers:
+                return
+            size, envs = default_size(self.threads, self.per_gpu)
+            envs = self.envs or envs
+            workers = [_Worker(envs[i % len(envs)], self.threads)
+                       for i in range(self.size or size)]
+            for w in workers:
+                w.start()
+            self.workers = workers
 
     @property
     def devices(self) -> list[str]:
         return [w.device for w in self.workers]
 
-    def run(self, jobs: list[tuple[object, dict]], *, timeout: float):
-        """Yield ``(key, result)`` as jobs finish. A job over ``timeout`` seconds, or one whose
-        worker dies, yields an error result and its worker is replaced."""
-        if not jobs:
+    def submit(self, job: dict, *, timeout: float = DEFAULT_TIMEOUT) -> Future:
+        """Queue ``job``; the future's result is the worker's JSON answer, or a failure result
+        when the job ran over ``timeout`` seconds or its worker died."""
+        future: Future = Future()
+        self._queue.put((job, timeout, future))
+        with self._lock:
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._dispatch, name="trainer-pool",
+                                                daemon=True)
+                self._thread.start()
+        return future
+
+    def run(self, jobs: list[tuple[object, dict]], *, timeout: float = DEFAULT_TIMEOUT):
+        """Yield ``(key, result)`` as jobs finish (all submitted at once)."""
+        futures = {self.submit(job, timeout=timeout): key for key, job in jobs}
+        pending = set(futures)
+        while pending:
+            done = {f for f in pending if f.done()}
+            if not done:
+                time.sleep(0.05)
+                continue
+            for f in done:
+                pending.discard(f)
+                yield futures[f], f.result()
+
+    # -- the dispatcher thread ------------------------------------------------------------
+    def _dispatch(self) -> None:
+        try:
+            self.start()
+        except WorkerStartError as err:
+            self._fail_all(str(err))
             return
-        self.start(len(jobs))
-        pending, idle, busy = list(jobs), list(self.workers), {}
+        idle, busy = list(self.workers), {}
         with selectors.DefaultSelector() as sel:
-            while pending or busy:
-                while pending and idle:
+            while not (self._closing and not busy and self._queue.empty()):
+                while idle:
+                    try:
+                        item = self._queue.get_nowait()
+                    except queue.Empty:
+                        break
+                    if item is None:
+                        continue
                     w = idle.pop()
-                    w.send(*pending.pop(0))
+                    w.send(item)
                     busy[w.proc.stdout] = w
                     sel.register(w.proc.stdout, selectors.EVENT_READ)
-                for event, _ in sel.select(timeout=1.0):
+                for event, _ in sel.select(timeout=0.1 if busy else None) if busy else []:
                     w = busy.pop(event.fileobj)
                     sel.unregister(event.fileobj)
                     line = w.proc.stdout.readline()
+                    future = w.job[2]
                     if line:
-                        yield w.job[0], json.loads(line)
+                        future.set_result(json.loads(line))
                     else:
-                        yield w.job[0], _failure(w, "the trainer process died while training "
-                                                    "this model (out of memory?); the model is "
-                                                    "probably too large")
-                        self._replace(w)
-                    idle.append(w)
+                        future.set_result(_failure(w, "the trainer process died while training "
+                                                      "this model (out of memory?); the model "
+                                                      "is probably too large"))
+                        w = self._replace(w)
+                    idle.extend([w] if w else [])
                 now = time.monotonic()
                 for stream, w in list(busy.items()):
-                    if now - w.started > timeout:
+                    if now - w.started > w.job[1]:
                         busy.pop(stream)
                         sel.unregister(stream)
-                        self._replace(w)
-                        yield w.job[0], _failure(w, f"training took longer than {timeout:.0f} s "
-                                                    "and was stopped; use a smaller model")
-                        idle.append(w)
+                        w.job[2].set_result(_failure(
+                            w, f"training took longer than {w.job[1]:.0f} s and was stopped; "
+                               "use a smaller model"))
+                        w = self._replace(w)
+                        idle.extend([w] if w else [])
+                if not idle and not busy:  # every replacement failed to start
+                    self._fail_all("no trainer process could be restarted")
+                    return
+                if not busy and not self._closing:
+                    item = self._queue.get()  # sleep until there is work (or close)
+                    if item is not None:
+                        self._queue.put(item)
 
-    @staticmethod
-    def _replace(w: _Worker) -> None:
+    def _fail_all(self, message: str) -> None:
+        while True:
+            try:
+                item = self._queue.get_nowait()
+            except queue.Empty:
+                return
+            if item is not None:
+                item[2].set_exception(WorkerStartError(message))
+
+    def _replace(self, w: _Worker) -> _Worker | None:
+        """A fresh process in ``w``'s place, or None (and one worker fewer) if it cannot start."""
         w.kill()
-        w.start()
+        try:
+            w.start()
+        except WorkerStartError:
+            self.workers.remove(w)
+            return None
+        return w
 
     def close(self) -> None:
+        self._closing = True
+        self._queue.put(None)  # wake the dispatcher
+        if self._thread is not None:
+            self._thread.join()
+            self._thread = None
         for w in self.workers:
             try:
                 w.proc.stdin.close()
@@ -168,8 +248,10 @@ class WorkerPool:
                 pass
             w.kill()
         self.workers = []
+        self._closing = False
 
 
 def _failure(w: _Worker, message: str) -> dict:
-    return {"function": w.job[1].get("function"), "built": False, "trained": False,
-            "error": message, "device": w.device, "timings": {}}
+    from .kinds import TaskResult
+
+    return TaskResult.failure(w.job[0].get("task", "?"), "?", message, w.device).to_json()

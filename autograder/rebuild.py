@@ -11,7 +11,8 @@ import math
 import re
 
 import keras
-from keras.src.backend import StatelessScope
+# The one private Keras import: StatelessScope(initialize_variables=False) leaves variables it
+# did not allocate in a global list that no public API clears.
 from keras.src.backend.common import global_state
 
 import course.layers  # noqa: F401  (registers the course's layers for deserialization)
@@ -80,7 +81,7 @@ def activation_size(model: keras.Model) -> int:
 def measure(config, input_shape=None) -> tuple[int, int]:
     """(parameters, activation elements per example) without allocating any weights."""
     try:
-        with StatelessScope(initialize_variables=False):
+        with keras.StatelessScope(initialize_variables=False):
             model = _deserialize(config)
             _ensure_built(model, input_shape)
             return model.count_params(), activation_size(model)

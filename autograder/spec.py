@@ -1,8 +1,10 @@
-"""Grading specs: one JSON file per assignment, loaded into frozen dataclasses.
+"""Grading specs: one JSON file per assignment, validated into frozen dataclasses.
 
-A spec says which functions a submission must define (and with which arguments the grader calls
-them), the data and training budget, and the checks with their points. Thresholds live here, not
-in code.
+A spec says which functions a submission must define (and how the sandbox calls them), the
+*tasks* the trusted side runs on what the sandbox exported (each of a kind: ``classifier``,
+``values`` or ``gan``, see :mod:`autograder.kinds`), and the checks with their points. Thresholds,
+budgets and caps live here, not in code. The same :func:`from_dict` validates the file in the
+grading process and the job in every trusted worker, so defaults exist once.
 """
 from __future__ import annotations
 
@@ -11,7 +13,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 SPEC_DIR = Path(__file__).with_name("specs")
+KINDS = ("classifier", "values", "gan")
 CHECK_KINDS = ("builds", "output_shape", "compiled", "metric")
+MODEL_CHECKS = ("builds", "output_shape", "compiled")  # about an exported model, not a metric
 
 
 class SpecError(ValueError):
@@ -22,23 +26,41 @@ class SpecError(ValueError):
 class Check:
     grade_id: str  # the nbgrader grade cell this check scores
     kind: str  # one of CHECK_KINDS
-    function: str
+    task: str
+    function: str  # the function whose model a model check looks at
     points: float
     metric: str | None = None
-    floor: float | None = None  # at or below: zero points
-    threshold: float | None = None  # at or above: full points
+    floor: float | None = None  # zero points here (and beyond, away from the threshold)
+    threshold: float | None = None  # full points here; floor > threshold: lower is better
     expected: tuple | None = None  # output_shape checks
+
+    @property
+    def lower_is_better(self) -> bool:
+        return self.floor is not None and self.threshold is not None and self.floor > self.threshold
 
 
 @dataclass(frozen=True)
-class TrainSpec:
-    function: str
-    epochs: int
-    batch_size: int
-    seed: int = 0
-    max_seconds: float | None = None
+class Caps:
     max_params: int = 1_000_000
     max_activations: int = 5_000_000  # output elements per example, summed over layers
+
+
+@dataclass(frozen=True)
+class Task:
+    """One unit of trusted work on a submission's exports."""
+
+    name: str
+    kind: str  # one of KINDS
+    functions: tuple[str, ...]  # the exported functions it uses, in role order
+    seed: int = 0
+    data: dict | None = None  # {"name": loader, "kwargs": {...}} (classifier, gan)
+    budget: dict = field(default_factory=dict)  # kind-specific (epochs/steps, batch_size, ...)
+    caps: Caps = field(default_factory=Caps)
+    options: dict = field(default_factory=dict)  # kind-specific extras (challenge, latent_dim)
+
+    @property
+    def function(self) -> str:
+        return self.functions[0]
 
 
 @dataclass(frozen=True)
@@ -53,9 +75,8 @@ class Spec:
     assignment: str
     notebook: str
     title: str
-    functions: dict  # name -> {"args": [...], "kwargs": {...}}: how the grader calls it
-    data: dict  # {"name": loader, "kwargs": {...}}
-    train: TrainSpec
+    functions: dict  # name -> {"args": [...], "kwargs": {...}}: how the sandbox calls it
+    tasks: dict  # name -> Task, in spec order
     checks: tuple[Check, ...]
     sandbox: SandboxSpec = field(default_factory=SandboxSpec)
     source: str = ""
@@ -69,46 +90,87 @@ class Spec:
         for c in self.checks:
             if c.grade_id == grade_id:
                 return c
-        raise KeyError(f"no check {grade_id!r} in the {self.assignment} spec")
+        raise KeyError(f"no check {grade_id!r} in the {self.assignment} spec; known: "
+                       f"{', '.join(c.grade_id for c in self.checks)}")
+
+    def checks_of(self, task: str) -> list[Check]:
+        return [c for c in self.checks if c.task == task]
 
 
 def _require(raw: dict, key: str, where: str):
-    if key not in raw:
-        raise SpecError(f"{where}: missing {key!r}; expected keys like {key!r}: ... (see specs/cnn.json)")
+    if not isinstance(raw, dict) or key not in raw:
+        raise SpecError(f"{where}: missing {key!r}; expected keys like {key!r}: ... "
+                        "(see autograder/specs/cnn.json)")
     return raw[key]
+
+
+TASK_ROLES = {"gan": ("generator", "discriminator")}  # kinds with several functions, by role
+TASK_KEYS = {"kind", "function", "seed", "data", "budget", "max_params", "max_activations",
+             *TASK_ROLES["gan"]}
+
+
+def _task(name: str, raw: dict, functions: dict, where: str) -> Task:
+    kind = _require(raw, "kind", where)
+    if kind not in KINDS:
+        raise SpecError(f"{where}: kind {kind!r} is unknown; expected one of {KINDS}")
+    roles = TASK_ROLES.get(kind, ("function",))
+    names = tuple(_require(raw, role, where) for role in roles)
+    for fn in names:
+        if fn not in functions:
+            raise SpecError(f"{where}: function {fn!r} is not in 'functions' ({', '.join(functions)})")
+    if kind != "values" and not isinstance(raw.get("data"), dict):
+        raise SpecError(f"{where}: a {kind} task needs 'data': {{\"name\": loader, \"kwargs\": {{}}}}")
+    if kind == "values" and not isinstance(raw.get("challenge"), dict):
+        raise SpecError(f"{where}: a values task needs 'challenge': {{\"name\": module, \"kwargs\": {{}}}}")
+    caps = Caps(**{k: int(raw[k]) for k in ("max_params", "max_activations") if k in raw})
+    return Task(name, kind, names, int(raw.get("seed", 0)), raw.get("data"),
+                dict(raw.get("budget", {})), caps,
+                {k: v for k, v in raw.items() if k not in TASK_KEYS})
+
+
+def _check(raw: dict, tasks: dict, where: str) -> Check:
+    kind = _require(raw, "kind", where)
+    if kind not in CHECK_KINDS:
+        raise SpecError(f"{where}: kind {kind!r} is unknown; expected one of {CHECK_KINDS}")
+    task = tasks.get(_require(raw, "task", where))
+    if task is None:
+        raise SpecError(f"{where}: task {raw['task']!r} is not in 'tasks' ({', '.join(tasks)})")
+    function = raw.get("function", task.function)
+    if function not in task.functions:
+        raise SpecError(f"{where}: function {function!r} is not used by task {task.name!r} "
+                        f"({', '.join(task.functions)})")
+    if kind in MODEL_CHECKS and task.kind == "values":
+        raise SpecError(f"{where}: a {kind} check needs a model; task {task.name!r} returns values")
+    floor, threshold = raw.get("floor"), raw.get("threshold")
+    if kind == "metric":
+        if not raw.get("metric"):
+            raise SpecError(f"{where}: a metric check needs 'metric' (e.g. \"accuracy\")")
+        if floor is None or threshold is None or floor == threshold:
+            raise SpecError(f"{where}: a metric check needs a floor and a threshold that differ, "
+                            f"got floor={floor}, threshold={threshold}")
+    expected = tuple(raw["expected"]) if raw.get("expected") is not None else None
+    return Check(_require(raw, "grade_id", where), kind, task.name, function,
+                 float(_require(raw, "points", where)), raw.get("metric"), floor, threshold,
+                 expected)
 
 
 def from_dict(raw: dict, source: str = "<dict>") -> Spec:
     """Validate and convert a spec's JSON form."""
     functions = _require(raw, "functions", source)
-    checks = []
-    for i, c in enumerate(_require(raw, "checks", source)):
-        where = f"{source}: checks[{i}]"
-        kind = _require(c, "kind", where)
-        if kind not in CHECK_KINDS:
-            raise SpecError(f"{where}: kind {kind!r} is unknown; expected one of {CHECK_KINDS}")
-        if c.get("function") not in functions:
-            raise SpecError(f"{where}: function {c.get('function')!r} is not in 'functions' "
-                            f"({', '.join(functions)})")
-        if kind == "metric":
-            floor, threshold = c.get("floor"), c.get("threshold")
-            if floor is None or threshold is None or not floor < threshold:
-                raise SpecError(f"{where}: a metric check needs floor < threshold, "
-                                f"got floor={floor}, threshold={threshold}")
-        expected = tuple(c["expected"]) if c.get("expected") is not None else None
-        checks.append(Check(c["grade_id"], kind, c["function"], float(c["points"]),
-                            c.get("metric"), c.get("floor"), c.get("threshold"), expected))
+    raw_tasks = _require(raw, "tasks", source)
+    if not isinstance(functions, dict) or not isinstance(raw_tasks, dict) or not raw_tasks:
+        raise SpecError(f"{source}: 'functions' and 'tasks' must be non-empty objects")
+    tasks = {name: _task(name, t, functions, f"{source}: tasks.{name}")
+             for name, t in raw_tasks.items()}
+    checks = tuple(_check(c, tasks, f"{source}: checks[{i}]")
+                   for i, c in enumerate(_require(raw, "checks", source)))
     ids = [c.grade_id for c in checks]
     if len(set(ids)) != len(ids):
         raise SpecError(f"{source}: grade ids must be unique, got {ids}")
-    train = TrainSpec(**_require(raw, "train", source))
-    if train.function not in functions:
-        raise SpecError(f"{source}: train.function {train.function!r} is not in 'functions'")
     return Spec(
         assignment=_require(raw, "assignment", source), notebook=raw.get("notebook", raw["assignment"]),
-        title=raw.get("title", raw["assignment"]), functions=functions,
-        data=_require(raw, "data", source), train=train, checks=tuple(checks),
-        sandbox=SandboxSpec(**raw.get("sandbox", {})), source=source, raw=raw,
+        title=raw.get("title", raw["assignment"]), functions=functions, tasks=tasks,
+        checks=checks, sandbox=SandboxSpec(**raw.get("sandbox", {})), source=source, raw=raw,
     )
 
 

@@ -21,7 +21,8 @@ def main() -> None:
     runtime.configure(threads=int(os.environ.get("COURSE_WORKER_THREADS", "1")))
     import keras  # noqa: F401  (paid once per worker)
 
-    from .trainer import train_and_score
+    from .kinds import TaskResult
+    from .trainer import run
 
     channel.write(json.dumps({"ready": str(runtime.detect_device())}) + "\n")
     for line in sys.stdin:
@@ -29,11 +30,11 @@ def main() -> None:
             continue
         job = json.loads(line)
         try:
-            result = train_and_score(job)
+            result = run(job)
         except Exception:  # a grader bug must not cost the other submissions their worker
-            result = {"function": job.get("function"), "built": False, "trained": False,
-                      "error": "internal grader error (not your fault; tell the instructor):\n"
-                               + traceback.format_exc(limit=4), "timings": {}}
+            result = TaskResult.failure(
+                job.get("task", "?"), "?", "internal grader error (not your fault; tell the "
+                "instructor):\n" + traceback.format_exc(limit=4)).to_json()
         channel.write(json.dumps(result) + "\n")
 
 

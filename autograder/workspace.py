@@ -12,6 +12,7 @@ import csv
 import io
 import logging
 import os
+import secrets
 import sys
 from contextlib import redirect_stderr
 from dataclasses import dataclass
@@ -71,6 +72,20 @@ class Workspace:
     @property
     def results_dir(self) -> Path:
         return self.root / "grading"
+
+    @property
+    def grading_seed(self) -> int:
+        """The course's secret seed for grading-time inputs, made once and kept in the course
+        directory (which the sandbox never sees)."""
+        path = self.root / "grading_seed"
+        if not path.exists():
+            self.root.mkdir(parents=True, exist_ok=True)
+            path.write_text(f"{secrets.randbelow(2**31)}\n")
+        try:
+            return int(path.read_text().strip())
+        except ValueError:
+            raise WorkspaceError(f"{path} should hold one integer; delete it to make a new "
+                                 "seed (grades of values checks may change)") from None
 
     def students(self, assignment: str) -> list[str]:
         base = self.root / "submitted"

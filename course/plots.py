@@ -86,3 +86,41 @@ def to_png(fig) -> bytes:
     fig.savefig(buf, format="png", dpi=90)
     plt.close(fig)
     return buf.getvalue()
+
+
+def loss_curves(history: dict[str, list[float]], *, x_key: str = "step",
+                title: str = "Losses"):
+    """Every curve in ``history`` except ``x_key``, against ``x_key`` (or the index)."""
+    fig, ax = plt.subplots(figsize=(6, 3))
+    xs = history.get(x_key)
+    for key, values in history.items():
+        if key == x_key or not values:
+            continue
+        ax.plot(xs if xs and len(xs) == len(values) else range(len(values)), values, label=key)
+    ax.set_xlabel(x_key)
+    ax.set_ylabel("loss")
+    ax.grid(alpha=0.3)
+    if ax.get_legend_handles_labels()[0]:
+        ax.legend(fontsize=8)
+    ax.set_title(title)
+    fig.tight_layout()
+    return fig
+
+
+def heatmaps(matrices: dict, *, xlabel: str = "", ylabel: str = "", title: str | None = None):
+    """Matrices side by side (a missing one shows as 'none'), on one colour scale."""
+    fig, axes = plt.subplots(1, len(matrices), figsize=(3.4 * len(matrices), 3.2))
+    for ax, (name, matrix) in zip(np.atleast_1d(axes), matrices.items()):
+        if matrix is None:
+            ax.text(0.5, 0.5, "none", ha="center", va="center")
+            ax.axis("off")
+        else:
+            image = ax.imshow(np.asarray(matrix, dtype=float), cmap="viridis", vmin=0, vmax=1)
+            ax.set_xlabel(xlabel)
+            ax.set_ylabel(ylabel)
+            fig.colorbar(image, ax=ax, fraction=0.046)
+        ax.set_title(name, fontsize=9)
+    if title:
+        fig.suptitle(title)
+    fig.tight_layout()
+    return fig

@@ -33,13 +33,9 @@ def cnn_spec():
 @pytest.fixture(scope="session")
 def source_nb_json(tmp_path_factory):
     """The cnn source notebook as JSON (stands in for a release: the sandbox skips test cells)."""
-    import json
+    from autograder import fixtures
 
-    import nbformat
-
-    from autograder import notebooks
-
-    return json.loads(nbformat.writes(notebooks.build("cnn")))
+    return fixtures.source_notebook("cnn")
 
 
 @pytest.fixture

@@ -1,26 +1,25 @@
 from autograder import checks
+from autograder.kinds import ModelInfo, TaskResult
 from autograder.sandbox.runner import Export
 
 
-def _inspected(**over):
-    return {"build_cnn": {"built": True, "params": 1234, "output_shape": [None, 10],
-                          "compiled": True, **over}}
-
-
-def _trained(acc):
+def _result(acc, **model):
     history = {"loss": [2.0, 1.0], "val_loss": [2.1, 1.2], "accuracy": [0.3, 0.6],
                "val_accuracy": [0.3, 0.5]}
     confusion = [[1 if i == j else 0 for j in range(10)] for i in range(10)]
-    return {"build_cnn": {"trained": True, "metrics": {"accuracy": acc}, "history": history,
-                          "epochs_run": 2, "confusion": confusion}}
+    info = ModelInfo(**{"built": True, "params": 1234, "output_shape": [None, 10],
+                        "compiled": True, **model})
+    return {"cnn": TaskResult("cnn", "classifier", {"build_cnn": info}, ok=True,
+                              metrics={"accuracy": acc}, summary="after 2 epochs",
+                              history=history, extra={"confusion": confusion})}
 
 
 def _export():
-    return Export(True, functions={"build_cnn": {"ok": True, "config": {}}})
+    return Export(True, calls={"build_cnn": {"ok": True, "config": {}}})
 
 
 def test_full_marks_come_with_plots(cnn_spec):
-    results = checks.evaluate(cnn_spec, _export(), _inspected(), _trained(0.95))
+    results = checks.evaluate(cnn_spec, _export(), _result(0.95))
     assert [r.points for r in results] == [1, 1, 1, 7]
     assert set(results[-1].figures) == {"Learning curves", "Confusion matrix"}
     assert results[-1].figures["Learning curves"].startswith(b"\x89PNG")
@@ -28,11 +27,11 @@ def test_full_marks_come_with_plots(cnn_spec):
 
 
 def test_partial_credit_and_reasons(cnn_spec):
-    results = checks.evaluate(cnn_spec, _export(), _inspected(output_shape=[None, 1],
-                                                              compiled=False), _trained(0.675))
+    results = checks.evaluate(cnn_spec, _export(), _result(0.675, output_shape=[None, 1],
+                                                           compiled=False))
     by_id = {r.grade_id: r for r in results}
     assert by_id["test_cnn_output_shape"].points == 0
-    assert "expected output shape (None, 10), received (None, 1)" in \
+    assert "expected output shape (batch, 10), received (batch, 1)" in \
         by_id["test_cnn_output_shape"].message
     assert "model.compile" in by_id["test_cnn_compiled"].message
     assert by_id["test_cnn_accuracy"].points == 3.5
@@ -41,6 +40,24 @@ def test_partial_credit_and_reasons(cnn_spec):
 
 def test_a_failed_sandbox_zeroes_every_check_with_its_reason(cnn_spec):
     export = Export(False, error="your notebook did not finish within 120 s")
-    results = checks.evaluate(cnn_spec, export, {}, {})
+    results = checks.evaluate(cnn_spec, export, {})
     assert all(r.points == 0 for r in results)
     assert "did not finish" in checks.reason_line(results)
+
+
+def test_a_model_that_cannot_be_rebuilt_loses_model_checks_and_metric(cnn_spec):
+    failed = TaskResult("cnn", "classifier",
+                        {"build_cnn": ModelInfo(error="a Lambda layer at layers[1]")},
+                        error="a Lambda layer at layers[1]")
+    results = checks.evaluate(cnn_spec, _export(), {"cnn": failed})
+    assert all(r.points == 0 for r in results)
+    assert all("Lambda" in r.message for r in results)
+
+
+def test_lower_is_better_metrics_score_in_reverse():
+    from autograder.scoring import linear_credit
+
+    assert linear_credit(40, floor=100, threshold=40, points=2) == 2
+    assert linear_credit(70, floor=100, threshold=40, points=2) == 1
+    assert linear_credit(150, floor=100, threshold=40, points=2) == 0
+    assert linear_credit(float("inf"), floor=100, threshold=40, points=2) == 0

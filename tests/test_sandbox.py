@@ -7,7 +7,13 @@ import sys
 import pytest
 
 from autograder import fixtures
+from autograder.pipeline import Plan
 from autograder.sandbox import cells, isolation, runner
+
+
+def run_notebook(path, spec, **kwargs):
+    """The sandbox with the calls grading makes for ``spec``."""
+    return runner.run_notebook(path, spec, Plan(spec).calls, **kwargs)
 
 
 def _spec(cnn_spec, **sandbox):
@@ -15,11 +21,9 @@ def _spec(cnn_spec, **sandbox):
 
 
 def test_reference_exports_a_config(make_submission, cnn_spec):
-    from autograder.demo import reference_code
-
-    export = runner.run_notebook(make_submission(reference_code("cnn", "build_cnn")), cnn_spec)
+    export = run_notebook(make_submission(fixtures.reference_code("cnn", "build_cnn")), cnn_spec)
     assert export.ok, export.error
-    entry = export.functions["build_cnn"]
+    entry = export.calls["build_cnn"]
     assert entry["ok"] and entry["config"]["class_name"] == "Functional"
     assert entry["compile_config"]["loss"]["class_name"] == "SparseCategoricalCrossentropy"
     skipped_try_it = [c for c in export.cells if "model.fit" in c.get("output", "")]
@@ -27,23 +31,23 @@ def test_reference_exports_a_config(make_submission, cnn_spec):
 
 
 def test_a_raising_builder_is_reported_with_the_students_traceback(make_submission, cnn_spec):
-    export = runner.run_notebook(make_submission(fixtures.code("cnn", "raises")), cnn_spec)
-    error = export.functions["build_cnn"]["error"]
+    export = run_notebook(make_submission(fixtures.code("cnn", "raises")), cnn_spec)
+    error = export.calls["build_cnn"]["error"]
     assert "raised an error" in error and "kernel_size" in error
     assert "autograder" not in error  # no grader frames in what the student sees
 
 
 def test_missing_function_and_wrong_return(make_submission, cnn_spec):
-    export = runner.run_notebook(make_submission("def build_cnn(a, b):\n    return 42\n"
+    export = run_notebook(make_submission("def build_cnn(a, b):\n    return 42\n"
                                                  "x = 1 / 0\n"), cnn_spec)
-    assert "must return a keras.Model, but it returned int" in export.functions["build_cnn"]["error"]
+    assert "must return a keras.Model, but it returned int" in export.calls["build_cnn"]["error"]
     assert any("ZeroDivisionError" in (c.get("error") or "") for c in export.cells)
-    export = runner.run_notebook(make_submission("def build_cn(a, b):\n    pass\n"), cnn_spec)
-    assert "build_cnn is not defined" in export.functions["build_cnn"]["error"]
+    export = run_notebook(make_submission("def build_cn(a, b):\n    pass\n"), cnn_spec)
+    assert "build_cnn is not defined" in export.calls["build_cnn"]["error"]
 
 
 def test_infinite_loop_hits_the_wall_clock_limit(make_submission, cnn_spec):
-    export = runner.run_notebook(make_submission(fixtures.code("cnn", "infinite_loop")),
+    export = run_notebook(make_submission(fixtures.code("cnn", "infinite_loop")),
                                  _spec(cnn_spec, wall_seconds=15))
     assert not export.ok
     assert "did not finish within 15 s" in export.error
@@ -52,18 +56,18 @@ def test_infinite_loop_hits_the_wall_clock_limit(make_submission, cnn_spec):
 
 def test_memory_bomb_is_stopped(make_submission, cnn_spec):
     code = fixtures.code("cnn", "dense_only") + "\nimport numpy as np\nhog = np.ones((40_000, 100_000))\n"
-    export = runner.run_notebook(make_submission(code), _spec(cnn_spec, memory_mb=4096))
+    export = run_notebook(make_submission(code), _spec(cnn_spec, memory_mb=4096))
     assert export.ok  # the cell failed, grading went on
     assert any("MemoryError" in (c.get("error") or "") for c in export.cells)
-    assert export.functions["build_cnn"]["ok"]
+    assert export.calls["build_cnn"]["ok"]
 
 
 def test_exiting_the_process_is_explained(make_submission, cnn_spec):
-    export = runner.run_notebook(make_submission("import os\nos._exit(3)\n"), cnn_spec)
+    export = run_notebook(make_submission("import os\nos._exit(3)\n"), cnn_spec)
     assert not export.ok and "exit code 3" in export.error
-    export = runner.run_notebook(make_submission(fixtures.code("cnn", "dense_only")
+    export = run_notebook(make_submission(fixtures.code("cnn", "dense_only")
                                                  + "\nimport sys\nsys.exit(1)\n"), cnn_spec)
-    assert export.ok and export.functions["build_cnn"]["ok"]  # SystemExit is just a cell error
+    assert export.ok and export.calls["build_cnn"]["ok"]  # SystemExit is just a cell error
 
 
 @pytest.mark.skipif(isolation.level() != "namespaces", reason="needs unshare namespaces")
@@ -74,7 +78,7 @@ def test_tampering_fails_inside_the_namespaces(make_submission, cnn_spec, tmp_pa
     monkeypatch.setenv("COURSE_DIR_UNDER_TEST", str(course_dir))
     monkeypatch.setattr(runner, "_env", lambda scratch, real=runner._env: {
         **real(scratch), "COURSE_DIR_UNDER_TEST": str(course_dir)})
-    export = runner.run_notebook(make_submission(fixtures.code("cnn", "tampering")), cnn_spec,
+    export = run_notebook(make_submission(fixtures.code("cnn", "tampering")), cnn_spec,
                                  course_dir=course_dir)
     out = "".join(c.get("output", "") for c in export.cells)
     assert "WROTE" not in out and "NETWORK OPEN" not in out
@@ -82,7 +86,7 @@ def test_tampering_fails_inside_the_namespaces(make_submission, cnn_spec, tmp_pa
     assert not (course_dir / "forged.txt").exists()
     assert not os.path.exists(os.path.join(sys.prefix, "forged.txt"))
     assert (course_dir / "gradebook.db").read_text() == "real grades"
-    assert export.functions["build_cnn"]["ok"]  # and it still gets graded
+    assert export.calls["build_cnn"]["ok"]  # and it still gets graded
 
 
 def test_hidden_paths_cover_solutions_specs_and_course(tmp_path):
@@ -95,7 +99,7 @@ def test_hidden_paths_cover_solutions_specs_and_course(tmp_path):
 def test_broken_notebook_gets_a_clear_message(tmp_path, cnn_spec):
     bad = tmp_path / "cnn.ipynb"
     bad.write_text("{not json")
-    export = runner.run_notebook(bad, cnn_spec)
+    export = run_notebook(bad, cnn_spec)
     assert not export.ok and "not a valid notebook" in export.error
 
 

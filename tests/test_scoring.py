@@ -17,6 +17,6 @@ def test_credit_is_rounded_for_the_gradebook():
     assert points == round(points, 2) and math.isclose(points, 2.0)
 
 
-def test_floor_must_be_below_threshold():
-    with pytest.raises(ValueError, match="floor < threshold"):
+def test_floor_must_differ_from_threshold():
+    with pytest.raises(ValueError, match="floor != threshold"):
         linear_credit(0.7, floor=0.9, threshold=0.9, points=1)

@@ -11,9 +11,22 @@ def test_cnn_spec_is_complete(cnn_spec):
     assert cnn_spec.max_score == 10
     assert [c.kind for c in cnn_spec.checks] == ["builds", "output_shape", "compiled", "metric"]
     metric = cnn_spec.check("test_cnn_accuracy")
-    assert metric.floor < metric.threshold
-    assert cnn_spec.train.function == "build_cnn"
-    assert cnn_spec.raw["assignment"] == "cnn"  # travels to trainer processes as JSON
+    assert metric.floor < metric.threshold and not metric.lower_is_better
+    task = cnn_spec.tasks["cnn"]
+    assert (task.kind, task.function, task.budget["epochs"]) == ("classifier", "build_cnn", 40)
+    assert task.caps.max_params == 500_000
+    # the same JSON travels to trainer processes, where the same from_dict validates it
+    assert spec.from_dict(cnn_spec.raw) == cnn_spec.__class__(**{
+        **cnn_spec.__dict__, "source": "<dict>"})
+
+
+@pytest.mark.parametrize("assignment", spec.available())
+def test_every_spec_loads_and_points_add_up(assignment):
+    loaded = spec.load(assignment)
+    assert loaded.max_score >= 10
+    for check in loaded.checks:
+        assert check.task in loaded.tasks
+        assert check.points > 0
 
 
 def _raw():
@@ -21,17 +34,29 @@ def _raw():
 
 
 @pytest.mark.parametrize("mutate, message", [
-    (lambda r: r["checks"][3].update(floor=0.9, threshold=0.8), "floor < threshold"),
+    (lambda r: r["checks"][3].update(floor=0.9, threshold=0.9), "floor and a threshold that differ"),
     (lambda r: r["checks"][0].update(kind="vibes"), "kind 'vibes' is unknown"),
-    (lambda r: r["checks"][0].update(function="build_rnn"), "not in 'functions'"),
+    (lambda r: r["checks"][0].update(task="rnn"), "task 'rnn' is not in 'tasks'"),
+    (lambda r: r["checks"][0].update(function="build_rnn"), "not used by task"),
     (lambda r: r["checks"][1].update(grade_id="test_cnn_builds"), "unique"),
-    (lambda r: r.pop("train"), "missing 'train'"),
+    (lambda r: r["tasks"]["cnn"].update(kind="magic"), "kind 'magic' is unknown"),
+    (lambda r: r["tasks"]["cnn"].pop("data"), "needs 'data'"),
+    (lambda r: r["tasks"]["cnn"].update(function="build_rnn"), "not in 'functions'"),
+    (lambda r: r.pop("tasks"), "missing 'tasks'"),
 ])
 def test_malformed_specs_say_what_is_wrong(mutate, message):
     raw = copy.deepcopy(_raw())
     mutate(raw)
     with pytest.raises(spec.SpecError, match=message):
         spec.from_dict(raw, "test.json")
+
+
+def test_model_checks_need_a_model():
+    raw = {"assignment": "x", "functions": {"f": {}},
+           "tasks": {"t": {"kind": "values", "function": "f", "challenge": {"name": "perceptron"}}},
+           "checks": [{"grade_id": "g", "task": "t", "kind": "builds", "points": 1}]}
+    with pytest.raises(spec.SpecError, match="needs a model"):
+        spec.from_dict(raw)
 
 
 def test_unknown_assignment_names_the_known_ones():

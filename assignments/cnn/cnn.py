@@ -100,5 +100,5 @@ plots.learning_curves(result.history, title="Your CNN, 5 epochs");
 print("This check trains your model when the notebook is graded.")
 ### BEGIN HIDDEN TESTS
 from autograder.inline import grade_check
-grade_check("cnn", "test_cnn_accuracy", build_cnn)
+grade_check("cnn", "test_cnn_accuracy", globals())
 ### END HIDDEN TESTS

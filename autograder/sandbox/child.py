@@ -1,8 +1,9 @@
-"""Runs inside the sandbox: execute a submission's cells, call its builders, export JSON.
+"""Runs inside the sandbox: execute a submission's cells, make the grader's calls, export JSON.
 
 Started by :mod:`autograder.sandbox.runner` as ``python -m autograder.sandbox.child REQUEST OUT``
-in a scratch directory, as an unprivileged user where possible. It only *exports data*: each
-builder's Keras config and compile config, and per-cell output or errors. Nothing it writes is
+in a scratch directory, as an unprivileged user where possible. It only *exports data*: for each
+call the grader asked for, a builder's Keras config and compile config or the values a function
+returned on the grader's inputs, and per-cell output or errors. Nothing it writes is
 trusted: the grader re-validates all of it.
 """
 from __future__ import annotations
@@ -14,6 +15,10 @@ import os
 import resource
 import sys
 import traceback
+
+import numpy as np
+
+from . import protocol
 
 OUTPUT_LIMIT = 20_000  # characters of captured output kept per cell
 
@@ -74,27 +79,44 @@ def _tuples(value):
 
 
 def call_text(name: str, args: list, kwargs: dict) -> str:
-    shown = [repr(_tuples(a)) for a in args] + [f"{k}={_tuples(v)!r}" for k, v in kwargs.items()]
-    return f"{name}({', '.join(shown)})"
+    def shown(value):
+        if isinstance(value, np.ndarray):
+            return f"<array {value.shape} {value.dtype}>"
+        return repr(value)
+
+    parts = [shown(a) for a in args] + [f"{k}={shown(v)}" for k, v in kwargs.items()]
+    return f"{name}({', '.join(parts)})"
 
 
-def export_function(name: str, call: dict, namespace: dict) -> dict:
-    """Call ``name`` with the spec's ``args``/``kwargs`` and export the model it returns."""
-    import keras
+def _arguments(call: dict) -> tuple[list, dict]:
+    """Builders get shapes as tuples; values challenges get NumPy arrays (tagged on the wire)."""
+    decode = protocol.decode if call.get("export") == "values" else _tuples
+    args = [decode(a) for a in call.get("args", [])]
+    kwargs = {k: decode(v) for k, v in call.get("kwargs", {}).items()}
+    return args, kwargs
 
+
+def _call(call: dict, namespace: dict):
+    """(True, what the function returned) or (False, a message for the student)."""
+    name = call["function"]
     fn = namespace.get(name)
     if fn is None:
-        return {"ok": False, "error": f"{name} is not defined: expected a function named {name} "
-                                      "in your notebook (check the spelling and run its cell)"}
+        return False, (f"{name} is not defined: expected a function named {name} in your "
+                       "notebook (check the spelling and run its cell)")
     if not callable(fn):
-        return {"ok": False, "error": f"{name} is a {type(fn).__name__}, not a function"}
-    args = [_tuples(a) for a in call.get("args", [])]
-    kwargs = {k: _tuples(v) for k, v in call.get("kwargs", {}).items()}
+        return False, f"{name} is a {type(fn).__name__}, not a function"
+    args, kwargs = _arguments(call)
     try:
-        model = fn(*args, **kwargs)
+        return True, fn(*args, **kwargs)
     except BaseException as err:
-        return {"ok": False, "error": f"{call_text(name, args, kwargs)} raised an error:\n"
-                                      f"{_student_traceback(err)}"}
+        return False, (f"{call_text(name, args, kwargs)} raised an error:\n"
+                       f"{_student_traceback(err)}")
+
+
+def export_model(name: str, model) -> dict:
+    """A returned model as its Keras config and compile config (JSON only)."""
+    import keras
+
     if not isinstance(model, keras.Model):
         return {"ok": False, "error": f"{name} must return a keras.Model, but it returned "
                                       f"{type(model).__name__}: end it with `return model`"}
@@ -110,8 +132,21 @@ def export_function(name: str, call: dict, namespace: dict) -> dict:
     except TypeError as err:
         return {"ok": False, "error": f"the compile settings of {name}'s model cannot be exported "
                                       f"({err}); use built-in optimizers, losses and metrics"}
-    return {"ok": True, "config": config, "compile_config": compile_config,
-            "params": int(model.count_params())}
+    return {"ok": True, "config": config, "compile_config": compile_config}
+
+
+def run_call(call: dict, namespace: dict) -> dict:
+    """Make one call the grader asked for and export its result as data."""
+    ok, returned = _call(call, namespace)
+    if not ok:
+        return {"ok": False, "error": returned}
+    if call.get("export") == "values":
+        try:
+            return {"ok": True, "value": protocol.encode(returned)}
+        except BaseException as err:
+            return {"ok": False, "error": f"{call['function']} returned a value the grader "
+                                          f"cannot read ({type(err).__name__})"}
+    return export_model(call["function"], returned)
 
 
 def skip_training() -> None:
@@ -141,12 +176,12 @@ def main(request_path: str, out_path: str) -> None:
     apply_limits(request["limits"])
     namespace = {"__name__": "__main__", "__builtins__": __builtins__}
     cells = run_cells(request["cells"], namespace)
-    functions = {}
-    for name, info in request["functions"].items():
-        with contextlib.redirect_stdout(io.StringIO()):
-            functions[name] = export_function(name, info, namespace)
+    calls = {}
+    for call in request["calls"]:
+        with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
+            calls[call["key"]] = run_call(call, namespace)
     with open(out_path, "w", encoding="utf-8") as fh:
-        json.dump({"cells": cells, "functions": functions}, fh)
+        json.dump({"cells": cells, "calls": calls}, fh)
 
 
 if __name__ == "__main__":

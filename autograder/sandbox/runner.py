@@ -21,19 +21,18 @@ from pathlib import Path
 import autograder
 import solutions
 
+from . import export as export_schema
 from . import isolation
 from .cells import NotebookError, code_cells, read_notebook
-
-MAX_EXPORT_BYTES = 10_000_000
 REPO_ROOT = Path(autograder.__file__).resolve().parent.parent
 
 
 @dataclass
 class Export:
-    """What the sandbox gave back for one submission."""
+    """What the sandbox gave back for one submission (validated by :mod:`.export`)."""
 
-    ok: bool  # the sandbox ran to the end and wrote its export
-    functions: dict = field(default_factory=dict)  # name -> {"ok", "config", ...} or error
+    ok: bool  # the sandbox ran to the end and wrote a well-formed export
+    calls: dict = field(default_factory=dict)  # call key -> {"ok", "config"/"value"} or error
     cells: list = field(default_factory=list)  # per executed cell: output / error
     error: str | None = None  # why the sandbox as a whole failed
     seconds: float = 0.0
@@ -43,19 +42,20 @@ class Export:
 
 def hidden_paths(course_dir: Path | None) -> list[str]:
     """What a sandboxed process must not see."""
-    paths = [Path(solutions.__file__).parent, Path(autograder.__file__).parent / "specs",
-             Path(autograder.__file__).parent / "fixtures", REPO_ROOT / "assignments",
+    package = Path(autograder.__file__).parent
+    paths = [Path(solutions.__file__).parent, package / "specs", package / "fixtures",
+             package / "challenges", REPO_ROOT / "assignments",
              REPO_ROOT / "tests", REPO_ROOT / "bench"]
     if course_dir is not None:
         paths.append(Path(course_dir))
     return [str(p.resolve()) for p in paths if p.exists()]
 
 
-def _request(nb: dict, spec, threads: int) -> dict:
+def _request(nb: dict, spec, calls: list[dict], threads: int) -> dict:
     return {
         "cells": [{"index": c.index, "source": c.source, "grade_id": c.grade_id,
                    "skipped": list(c.skipped)} for c in code_cells(nb)],
-        "functions": spec.functions,
+        "calls": calls,
         "limits": {"cpu_seconds": spec.sandbox.cpu_seconds, "memory_mb": spec.sandbox.memory_mb},
         "threads": threads,
     }
@@ -80,12 +80,13 @@ def _kill(proc: subprocess.Popen) -> None:
     proc.wait()
 
 
-def run_notebook(notebook: Path, spec, *, course_dir: Path | None = None,
+def run_notebook(notebook: Path, spec, calls: list[dict], *, course_dir: Path | None = None,
                  threads: int = 1, wall_seconds: float | None = None) -> Export:
-    """Execute ``notebook``'s code cells in a sandbox and export the spec's functions."""
+    """Execute ``notebook``'s code cells in a sandbox, then make ``calls`` (built by the task
+    kinds: which function, with which arguments, exported as a model or as values)."""
     start = time.perf_counter()
     try:
-        request = _request(read_notebook(notebook), spec, threads)
+        request = _request(read_notebook(notebook), spec, calls, threads)
     except NotebookError as err:
         return Export(False, error=str(err))
     wall = wall_seconds or spec.sandbox.wall_seconds
@@ -110,7 +111,7 @@ def run_notebook(notebook: Path, spec, *, course_dir: Path | None = None,
             log.seek(0)
             tail = log.read()[-4000:].decode("utf-8", "replace")
         log_path.unlink()
-        export = _read_export(out_path, code, timed_out, wall, tail)
+        export = _read_export(out_path, code, timed_out, wall, tail, calls)
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
     export.seconds = time.perf_counter() - start
@@ -119,7 +120,8 @@ def run_notebook(notebook: Path, spec, *, course_dir: Path | None = None,
     return export
 
 
-def _read_export(out_path: Path, code: int, timed_out: bool, wall: float, tail: str) -> Export:
+def _read_export(out_path: Path, code: int, timed_out: bool, wall: float, tail: str,
+                 calls: list[dict]) -> Export:
     if timed_out:
         return Export(False, error=f"your notebook did not finish within {wall:.0f} s when run "
                                    "for grading: look for an infinite loop or long training "
@@ -128,15 +130,12 @@ def _read_export(out_path: Path, code: int, timed_out: bool, wall: float, tail: 
         reason = _exit_reason(code, tail)
         return Export(False, error=f"your notebook stopped the grading process before its "
                                    f"functions could be checked ({reason})")
-    if out_path.stat().st_size > MAX_EXPORT_BYTES:
-        return Export(False, error="the exported model is too large to be a plain Keras config")
     try:
-        data = json.loads(out_path.read_text(encoding="utf-8"))
-        functions, cells = dict(data["functions"]), list(data["cells"])
-    except (ValueError, KeyError, TypeError) as err:
-        return Export(False, error=f"the grading export was damaged ({type(err).__name__}); was "
-                                   "it overwritten by your code?")
-    return Export(True, functions=functions, cells=cells)
+        cells, results = export_schema.parse(out_path, [c["key"] for c in calls])
+    except export_schema.ExportInvalid as err:
+        return Export(False, error=f"the grading export was damaged ({err}); was it "
+                                   "overwritten by your code?")
+    return Export(True, calls=results, cells=cells)
 
 
 def _exit_reason(code: int, tail: str) -> str:

@@ -1,0 +1,41 @@
+"""Task kinds: what the sandbox exports for a task and what the trusted side does with it.
+
+A spec's tasks each name a kind; one module per kind, each with the same three functions:
+
+- ``calls(spec, task, seed) -> list[dict]``, in the grading process (no Keras): the calls the
+  sandbox makes for this task (function, arguments, and whether the result is exported as a
+  model config or as values);
+- ``run(task, exports, seed) -> TaskResult``, in a trusted worker that never imports student
+  code: rebuild, train or score what came back;
+- ``figures(task, result, threshold) -> {title: PNG bytes}``, in the grading process: the
+  pictures for the feedback page.
+
+Adding an assignment of an existing kind needs a spec, a solution, a notebook and fixtures; no
+code here changes.
+"""
+from __future__ import annotations
+
+import importlib
+
+import numpy as np
+
+from .result import ModelInfo, TaskResult  # noqa: F401  (the kinds' shared result type)
+
+MODULES = {"classifier": "classifier", "values": "values", "gan": "gan"}
+
+
+def module(kind: str):
+    """The module implementing ``kind``."""
+    if kind not in MODULES:
+        raise ValueError(f"unknown task kind {kind!r}: expected one of {', '.join(MODULES)}")
+    return importlib.import_module(f"{__name__}.{MODULES[kind]}")
+
+
+def task_seed(task, grading_seed: int) -> int:
+    """The seed a task runs with: the spec's seed mixed with the course's secret grading seed
+    (kept in the course directory, never shown to the sandbox)."""
+    return int(np.random.SeedSequence([int(grading_seed), int(task.seed)]).generate_state(1)[0])
+
+
+def call_keys(calls: list[dict]) -> list[str]:
+    return [c["key"] for c in calls]

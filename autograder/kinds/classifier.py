@@ -1,0 +1,94 @@
+"""Classifier tasks: a compiled model, rebuilt from its config, trained by ``fit``, scored by
+accuracy of ``argmax`` (or of ``> 0.5`` for one sigmoid unit) on held-out data.
+
+Used by ``cnn``, ``rnn``, the transformer's classifier, and the perceptron's binary builders.
+"""
+from __future__ import annotations
+
+import time
+import traceback
+
+from .result import ModelInfo, TaskResult
+
+
+def calls(spec, task, seed: int) -> list[dict]:
+    how = spec.functions.get(task.function, {})
+    return [{"key": task.function, "function": task.function, "export": "model",
+             "args": how.get("args", []), "kwargs": how.get("kwargs", {})}]
+
+
+def _timed(timings: dict, key: str, fn, *args, **kwargs):
+    t0 = time.perf_counter()
+    out = fn(*args, **kwargs)
+    timings[key] = round(time.perf_counter() - t0, 4)
+    return out
+
+
+def rebuilt(exported: dict, task, input_shape, timings: dict, key: str = "rebuild"):
+    """(model or None, ModelInfo) for one exported model, within the task's caps."""
+    from .. import rebuild as rb
+
+    if not exported.get("ok"):
+        return None, ModelInfo(error=exported.get("error", "the function was not exported"))
+    try:
+        model = _timed(timings, key, rb.rebuild, exported["config"], input_shape=input_shape,
+                       max_params=task.caps.max_params,
+                       max_activations=task.caps.max_activations)
+    except rb.RebuildError as err:
+        return None, ModelInfo(error=str(err))
+    return model, ModelInfo(True, None, int(model.count_params()), list(model.output_shape),
+                            exported.get("compile_config") is not None)
+
+
+def run(task, exports: dict, seed: int, *, progress: bool = False) -> TaskResult:
+    """Rebuild, seed, train and evaluate one exported classifier. Never raises for a bad model."""
+    from course import data, plots, runtime, training
+
+    from .. import rebuild as rb
+
+    timings: dict[str, float] = {}
+    result = TaskResult(task.name, "classifier", device=str(runtime.detect_device()),
+                        timings=timings)
+    splits = _timed(timings, "data", data.load, task.data["name"], **task.data.get("kwargs", {}))
+    runtime.seed_everything(seed)
+    exported = exports[task.function]
+    model, info = rebuilt(exported, task, splits.input_shape, timings)
+    result.models[task.function] = info
+    if model is None:
+        result.error = info.error
+        return result
+    budget = training.Budget(**task.budget)
+    try:
+        rb.compile_submitted(model, exported.get("compile_config"))
+        fitted = training.fit(model, splits.x_train, splits.y_train, budget=budget,
+                              validation_data=(splits.x_val, splits.y_val), progress=progress)
+        timings["fit"] = round(fitted.seconds, 4)
+        predicted = _timed(timings, "evaluate", training.predict_classes, model, splits.x_test)
+    except rb.RebuildError as err:
+        result.error = str(err)
+        return result
+    except Exception as err:  # training blew up: the submission's failure, not the grader's
+        result.error = f"training failed: {type(err).__name__}: {str(err)[:300]}"
+        result.extra["traceback"] = traceback.format_exc(limit=3)
+        return result
+    result.ok = True
+    result.metrics = {"accuracy": float((predicted == splits.y_test).mean())}
+    stopped = " (stopped by the time limit)" if fitted.stopped_by_time else ""
+    result.summary = f"on held-out data after {fitted.epochs_run} epochs{stopped}"
+    result.history = fitted.history
+    result.extra["confusion"] = plots.confusion_matrix(
+        splits.y_test, predicted, splits.num_classes).tolist()
+    return result
+
+
+def figures(task, result: TaskResult, *, threshold: float | None = None,
+            metric: str = "accuracy") -> dict:
+    """Learning curves and the confusion matrix, as PNG bytes."""
+    from course import plots
+
+    out = {"Learning curves": plots.to_png(plots.learning_curves(
+        result.history, threshold=threshold, metric=metric,
+        title="Learning curves (trusted training)"))}
+    if result.extra.get("confusion"):
+        out["Confusion matrix"] = plots.to_png(plots.confusion_figure(result.extra["confusion"]))
+    return out
