@@ -4,7 +4,7 @@
 
 All numbers come from one run of this script, in one process (plus the sandbox's and one
 worker's child processes): the sandbox (student code, exports JSON), a warm trainer worker's
-start-up, the trusted training of the exported config (``trainer.train_and_score``: allow-list,
+start-up, the trusted training of the exported config (``trainer.run``: allow-list,
 parameter count, rebuild, seeding, fit with validation, test predictions), and a bare
 ``model.fit`` of the same config with the same data, epochs, batch size, validation data and
 seed. Trusted and bare runs alternate; medians are reported. The goal: ratio <= 1.10.
@@ -32,37 +32,39 @@ runtime.configure(threads=1)  # as the trainer workers run
 
 import keras  # noqa: E402
 
-from autograder import demo  # noqa: E402
+from autograder import fixtures  # noqa: E402
 from autograder import spec as specs  # noqa: E402
+from autograder.pipeline import Plan  # noqa: E402
 from autograder.pool import WorkerPool  # noqa: E402
 from autograder.sandbox import runner  # noqa: E402
-from autograder.trainer import job, train_and_score  # noqa: E402
+from autograder.trainer import job, run  # noqa: E402
 from course import data  # noqa: E402
 
 
 def reference_submission(tmp: Path) -> Path:
     path = tmp / "cnn.ipynb"
-    path.write_text(json.dumps(demo.submissions("cnn", {"ref": "reference"})["ref"]))
+    path.write_text(json.dumps(fixtures.submissions("cnn", {"ref": "reference"})["ref"]))
     return path
 
 
 def bare_fit(spec, export) -> float:
     """The same config, data, budget and seed, straight through Keras."""
-    splits = data.load(spec.data["name"], **spec.data.get("kwargs", {}))
-    runtime.seed_everything(spec.train.seed)
+    task = spec.tasks["cnn"]
+    splits = data.load(task.data["name"], **task.data.get("kwargs", {}))
+    runtime.seed_everything(task.seed)
     config = copy.deepcopy({k: v for k, v in export["config"].items() if k != "compile_config"})
     start = time.perf_counter()
     model = keras.saving.deserialize_keras_object(config)  # consumes its argument: a copy
     model.compile_from_config(copy.deepcopy(export["compile_config"]))
-    model.fit(splits.x_train, splits.y_train, epochs=spec.train.epochs,
-              batch_size=spec.train.batch_size, validation_data=(splits.x_val, splits.y_val),
+    model.fit(splits.x_train, splits.y_train, epochs=task.budget["epochs"],
+              batch_size=task.budget["batch_size"], validation_data=(splits.x_val, splits.y_val),
               verbose=0)
     return time.perf_counter() - start
 
 
 def trusted(spec, export) -> tuple[float, dict]:
     start = time.perf_counter()
-    result = train_and_score(job(spec.raw, "build_cnn", export))
+    result = run(job(spec, "cnn", {"build_cnn": export}, spec.tasks["cnn"].seed))
     return time.perf_counter() - start, result
 
 
@@ -76,17 +78,17 @@ def main() -> None:
         notebook = reference_submission(Path(tmp))
         sandbox_s, exports = [], []
         for _ in range(args.repeats):
-            export = runner.run_notebook(notebook, spec)
+            export = runner.run_notebook(notebook, spec, Plan(spec).calls)
             sandbox_s.append(export.seconds)
             exports.append(export)
-    entry = exports[0].functions["build_cnn"]
-    export = {"config": entry["config"], "compile_config": entry["compile_config"]}
+    export = exports[0].calls["build_cnn"]
 
     with WorkerPool(size=1) as pool:
         start = time.perf_counter()
         pool.start()
         worker_start = time.perf_counter() - start
-        (_, pooled), = pool.run([("ref", job(spec.raw, "build_cnn", export))], timeout=900)
+        pooled = pool.submit(job(spec, "cnn", {"build_cnn": export}, spec.tasks["cnn"].seed)
+                             ).result()
 
     trusted_s, bare_s, accuracies = [], [], set()
     bare_fit(spec, export)  # warm-up: first-time imports and kernel caches, for neither side
@@ -105,14 +107,15 @@ def main() -> None:
         ("trusted training in the warm worker (one job, via the pool)",
          pooled["timings"].get("fit", 0) + pooled["timings"].get("rebuild", 0)
          + pooled["timings"].get("evaluate", 0)),
-        ("trusted training, in this process (`train_and_score`)", med["trusted"]),
+        ("trusted training, in this process (`trainer.run`)", med["trusted"]),
         ("bare `model.fit` of the same config, same process", med["bare"]),
     ]
     lines = [
         f"# `cnn` grading overhead ({datetime.date.today()})", "",
         f"Command: `.venv/bin/python bench/cnn_overhead.py --repeats {args.repeats}`  ",
         f"Machine: {platform.machine()}, {os.cpu_count()} cores, {device}; Keras "
-        f"{keras.__version__}; {spec.train.epochs} epochs, batch {spec.train.batch_size}, "
+        f"{keras.__version__}; {spec.tasks['cnn'].budget['epochs']} epochs, batch "
+        f"{spec.tasks['cnn'].budget['batch_size']}, "
         f"one thread per process. Medians of {args.repeats}, alternating trusted and bare runs.",
         "", "| stage | seconds |", "| --- | ---: |",
         *[f"| {name} | {seconds:.2f} |" for name, seconds in rows],

@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Run ON a GPU machine (PyTorch + JAX, no Keras, no registry), after bench/wheels.sh ran here:
-#   run(command="bash bench/gpu_grade.sh", carry=[".whl", "bench/out/gpu_notebooks"])
-# Installs the carried wheels into /tmp/site, then grades the cnn reference and fixtures on the
-# jax and torch backends from this checkout; the table, JSON and log land in $OUT (default
-# bench/out/gpu).
+#   run(command="bash bench/gpu_grade.sh --per-gpu 4 --batch 50", carry=[".whl", "bench/out/gpu_notebooks"])
+# Installs the carried wheels into /tmp/site, then grades every assignment's reference and demo
+# fixtures (and, with --batch N, N copies of a reference) on the jax and torch backends from this
+# checkout; extra arguments go to bench/gpu_grade.py. The table, JSON and log land in $OUT
+# (default bench/out/gpu).
 set -uo pipefail
 cd "$(dirname "$0")/.."
 OUT=${OUT:-bench/out/gpu}
@@ -17,5 +18,5 @@ export PYTHONPATH="$PWD:/tmp/site" PYTHONUNBUFFERED=1 XLA_PYTHON_CLIENT_PREALLOC
 KERAS_BACKEND=jax python3 -c "import sys, jax, torch, keras, autograder
 print('jax', jax.__version__, jax.devices(), '| torch', torch.__version__, torch.cuda.is_available())
 print('python', sys.version.split()[0], '| keras', keras.__version__, '| autograder', autograder.__file__)"
-python3 bench/gpu_grade.py --backends "$BACKENDS" --out "$OUT" --timeout 240 \
-  --command "bash bench/gpu_grade.sh  # BACKENDS=$BACKENDS" 2>&1 | tee "$OUT/gpu_grade.log"
+python3 bench/gpu_grade.py --backends "$BACKENDS" --out "$OUT" --timeout "${TIMEOUT:-280}" \
+  --command "bash bench/gpu_grade.sh $*  # BACKENDS=$BACKENDS" "$@" 2>&1 | tee "$OUT/gpu_grade.log"

@@ -16,18 +16,20 @@ ROOT = Path(__file__).resolve().parent.parent
 def test_gpu_grade_falls_back_to_cpu(tmp_path):
     done = subprocess.run(
         [sys.executable, str(ROOT / "bench" / "gpu_grade.py"), "--backends", "jax",
-         "--out", str(tmp_path / "out"), "--notebooks", str(tmp_path / "notebooks")],
+         "--assignments", "perceptron", "--out", str(tmp_path / "out"),
+         "--notebooks", str(tmp_path / "notebooks"), "--batch", "3", "--batch-of", "perceptron"],
         capture_output=True, text=True, timeout=1100)
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
 
-    table = tmp_path / "out" / "gpu_cnn.md"
+    table = tmp_path / "out" / "gpu_grade.md"
     assert table.exists()
     assert "| jax |" in table.read_text()
-    (result,) = json.loads((tmp_path / "out" / "gpu_cnn.json").read_text())
-    rows = {r["fixture"]: r for r in result["rows"]}
-    ref = rows["reference"]
-    assert ref["score"] == ref["max_score"] == 10, ref["reason"]
+    (result,) = json.loads((tmp_path / "out" / "gpu_grade.json").read_text())
+    rows = {r["fixture"]: r for r in result["assignments"]["perceptron"]["rows"]}
+    ref = rows.pop("reference")
+    assert ref["score"] == ref["max_score"], ref["reason"]
     assert ref["device"].endswith("via jax")
-    assert ref["timings"]["train.fit"] > 0
-    assert set(result["stages"]) == {"sandbox", "inspect", "train"}
-    assert rows["dense_only"]["score"] < ref["score"]
+    assert any(k.endswith(".fit") and v > 0 for k, v in ref["timings"].items())
+    assert set(result["assignments"]["perceptron"]["stages"]) == {"sandbox", "trusted", "wall"}
+    assert rows and all(r["score"] < ref["score"] for r in rows.values())
+    assert result["batch"]["n"] == 3 and result["batch"]["scores"] == [ref["score"]]
