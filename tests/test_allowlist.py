@@ -48,3 +48,35 @@ def test_course_layers_are_allowed():
            "registered_name": "course>TokenAndPositionEmbedding",
            "config": {"seq_len": 8, "vocab_size": 20, "embed_dim": 4}}
     assert allowlist.find_problems(_model(emb)) == []
+
+
+def test_operators_and_keras_ops_in_functional_graphs_are_allowed():
+    """Residual connections and keras.ops calls are ordinary student code, not custom classes."""
+    import keras
+    from keras import layers, ops
+
+    inputs = keras.Input((8, 4))
+    x = layers.Dense(4)(inputs)
+    x = x + layers.MultiHeadAttention(2, 4)(x, x)  # residual, written with an operator
+    x = ops.relu(x) * 2.0
+    outputs = ops.softmax(ops.mean(x, axis=1))
+    config = keras.saving.serialize_keras_object(keras.Model(inputs, outputs))
+    allowlist.check(config)  # no ConfigRejected
+
+
+def test_ops_that_carry_code_are_refused():
+    node = {"module": "keras.src.ops.numpy", "class_name": "Vectorize", "config": {}}
+    assert allowlist.find_problems({"layers": [node]})
+    loop = {"module": "keras.src.ops.core", "class_name": "WhileLoop", "config": {}}
+    assert allowlist.find_problems({"layers": [loop]})
+
+
+def test_numbers_are_bounded_in_total_whatever_argument_holds_them():
+    """Many short lists (each under the per-list limit) still add up to smuggled weights."""
+    layer = {"module": "keras.layers", "class_name": "Dense",
+             "config": {"units": 10, "kernel_initializer": {"module": "keras.initializers",
+                                                           "class_name": "Zeros"},
+                        "notes": [[0.5] * 60 for _ in range(10)]}}
+    with pytest.raises(allowlist.ConfigRejected, match="carries 6[0-9]{2} numbers.*Remove numbers"):
+        allowlist.check({"class_name": "Sequential", "module": "keras",
+                         "config": {"layers": [layer]}})
