@@ -36,6 +36,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--student", action="append", help="grade only this student (repeatable)")
     p.add_argument("--workers", type=int, help="trusted trainer processes (default: one per "
                    "GPU, else one per CPU core)")
+    p.add_argument("--force", action="store_true", help="grade again submissions already "
+                   "graded with the same notebook, spec, backend and grading seed")
 
     p = sub.add_parser("feedback", help="write feedback/<student>/<id>/<id>.html pages")
     _assignment(p)
@@ -99,12 +101,13 @@ def _dispatch(args) -> int:
         from .pool import WorkerPool
 
         with WorkerPool(size=args.workers) as pool:
-            report = grading.grade(ws, args.assignment, students=args.student, pool=pool)
+            report = grading.grade(ws, args.assignment, students=args.student, pool=pool,
+                                   force=args.force)
         print(report.table())
         print(report.timing_line())
         if report.unrecorded:
-            print(f"{len(report.unrecorded)} submission(s) could not be recorded in the "
-                  "gradebook (see the table)", file=sys.stderr)
+            print(f"{len(report.unrecorded)} notebook(s) could not be read by nbgrader; zero "
+                  "recorded for them (see the table)", file=sys.stderr)
             return 1
     elif args.command == "feedback":
         ws.require_release(args.assignment)

@@ -17,7 +17,7 @@ from traitlets import Unicode
 
 
 def results_path(results_dir: Path, assignment: str, student: str) -> Path:
-    return Path(results_dir) / assignment / f"{student}.json"
+    return Path(results_dir) / assignment / f"{student}.json"  # as Workspace.result_path
 
 
 def _grade_outputs(check: dict) -> list:

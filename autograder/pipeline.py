@@ -70,6 +70,19 @@ class Graded:
         }
 
 
+    @classmethod
+    def from_json(cls, raw: dict) -> "Graded":
+        """A saved outcome, as :meth:`to_json` wrote it (figures included)."""
+        export = runner.Export(raw.get("sandbox_error") is None, cells=raw.get("cells", []),
+                               error=raw.get("sandbox_error"), isolation=raw.get("isolation", ""),
+                               log=raw.get("sandbox_log", ""))
+        checks = [chk.CheckResult(c["grade_id"], c["points"], c["max_points"], c["message"],
+                                  {t: base64.b64decode(png) for t, png in c["figures"].items()})
+                  for c in raw["checks"]]
+        results = {name: TaskResult.from_json(r) for name, r in raw.get("results", {}).items()}
+        return cls(raw["student"], checks, export, results, raw.get("timings", {}))
+
+
 @dataclass
 class Run:
     """A grading run: each student's outcome and seconds per stage (summed over submissions)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import logging
 import os
 import secrets
@@ -87,6 +88,26 @@ class Workspace:
             raise WorkspaceError(f"{path} should hold one integer; delete it to make a new "
                                  "seed (grades of values checks may change)") from None
 
+    def result_path(self, assignment: str, student: str) -> Path:
+        return self.results_dir / assignment / f"{student}.json"
+
+    def save_result(self, assignment: str, student: str, result: dict) -> Path:
+        """Write one student's grading result atomically (a kill leaves the old file or the
+        new one, never half of one)."""
+        path = self.result_path(assignment, student)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(".json.tmp")
+        tmp.write_text(json.dumps(result, indent=1))
+        os.replace(tmp, path)
+        return path
+
+    def load_result(self, assignment: str, student: str) -> dict | None:
+        """The saved result, or None when there is none or it cannot be read."""
+        try:
+            return json.loads(self.result_path(assignment, student).read_text())
+        except (OSError, ValueError):
+            return None
+
     def students(self, assignment: str) -> list[str]:
         base = self.root / "submitted"
         if not base.exists():
@@ -152,6 +173,23 @@ class Workspace:
         )
         self._check(api.autograde(assignment, student, force=True, create=True),
                     f"autograde {assignment} for {student}")
+
+    def record_zero(self, assignment: str, student: str) -> None:
+        """Zero points in every grade cell, straight in the gradebook: for a notebook nbgrader
+        cannot read (truncated, binary), so the student still has a grade, and its reason."""
+        from nbgrader.api import Gradebook, MissingEntry
+
+        with Gradebook(self.db_url, COURSE_ID) as gb:
+            gb.update_or_create_student(student)
+            try:
+                gb.remove_submission(assignment, student)
+            except MissingEntry:
+                pass
+            submission = gb.add_submission(assignment, student)
+            for notebook in submission.notebooks:
+                for grade in notebook.grades:
+                    grade.auto_score = 0.0
+            gb.db.commit()
 
     def feedback(self, assignment: str, student: str | None = None) -> list[Path]:
         self._check(self._api().generate_feedback(assignment, student, force=True),

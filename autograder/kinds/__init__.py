@@ -34,8 +34,14 @@ def module(kind: str):
 def task_seed(task, grading_seed: int) -> int:
     """The seed a task runs with: the spec's seed mixed with the course's secret grading seed
     (kept in the course directory, never shown to the sandbox)."""
-    return int(np.random.SeedSequence([int(grading_seed), int(task.seed)]).generate_state(1)[0])
+    state = np.random.SeedSequence([int(grading_seed), int(task.seed)]).generate_state(1)[0]
+    return int(state) % 2**31  # every loader and backend accepts it
 
 
-def call_keys(calls: list[dict]) -> list[str]:
-    return [c["key"] for c in calls]
+def graded_data(task, seed: int):
+    """The task's data as grading draws it: the loader's public ``seed`` (the one students use)
+    replaced by the task's seed, so the graded train/validation/test split is a fresh draw from
+    the same distribution, which no notebook can reproduce or fit."""
+    from course import data
+
+    return data.load(task.data["name"], **{**task.data.get("kwargs", {}), "seed": seed})

@@ -8,6 +8,7 @@ from __future__ import annotations
 import time
 import traceback
 
+from . import graded_data
 from .result import ModelInfo, TaskResult
 
 
@@ -42,14 +43,14 @@ def rebuilt(exported: dict, task, input_shape, timings: dict, key: str = "rebuil
 
 def run(task, exports: dict, seed: int, *, progress: bool = False) -> TaskResult:
     """Rebuild, seed, train and evaluate one exported classifier. Never raises for a bad model."""
-    from course import data, plots, runtime, training
+    from course import plots, runtime, training
 
     from .. import rebuild as rb
 
     timings: dict[str, float] = {}
     result = TaskResult(task.name, "classifier", device=str(runtime.detect_device()),
                         timings=timings)
-    splits = _timed(timings, "data", data.load, task.data["name"], **task.data.get("kwargs", {}))
+    splits = _timed(timings, "data", graded_data, task, seed)
     runtime.seed_everything(seed)
     exported = exports[task.function]
     model, info = rebuilt(exported, task, splits.input_shape, timings)

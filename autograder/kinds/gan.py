@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import traceback
 
-from . import classifier
+from . import classifier, graded_data
 from .result import TaskResult
 
 SAMPLES_SHOWN = 64  # images sent back for the feedback grid
@@ -35,13 +35,13 @@ def _shape_problem(generator, discriminator, latent_dim: int, image_shape: tuple
 
 def run(task, exports: dict, seed: int, *, progress: bool = False) -> TaskResult:
     """Rebuild both models, train them as a pair, sample, and score the samples."""
-    from course import data, evaluator, gan, runtime
+    from course import evaluator, gan, runtime
 
     opts = task.options
     latent_dim, image_shape = int(opts["latent_dim"]), tuple(opts["image_shape"])
     timings: dict[str, float] = {}
     result = TaskResult(task.name, "gan", device=str(runtime.detect_device()), timings=timings)
-    splits = data.load(task.data["name"], **task.data.get("kwargs", {}))
+    splits = graded_data(task, seed)
     runtime.seed_everything(seed)
     g_name, d_name = task.functions
     generator, result.models[g_name] = classifier.rebuilt(
