@@ -65,9 +65,21 @@ class Task:
 
 @dataclass(frozen=True)
 class SandboxSpec:
-    wall_seconds: float = 120
-    cpu_seconds: float = 240
-    memory_mb: int = 6144
+    """Limits on the process that runs a student's notebook (safe defaults; a spec may tighten
+    or loosen each)."""
+
+    wall_seconds: float = 120  # the whole notebook, import of Keras included
+    cpu_seconds: float = 240  # RLIMIT_CPU: SIGXCPU past it
+    memory_mb: int = 6144  # address space on top of what the backend reserved at import
+    processes: int = 512  # RLIMIT_NPROC: fork floods fail
+    file_mb: int = 64  # RLIMIT_FSIZE: no file (or log) grows past it
+    open_files: int = 256  # RLIMIT_NOFILE
+    output_chars: int = 20_000  # printed output kept per cell (the rest is dropped as it comes)
+
+    def limits(self) -> dict:
+        return {"cpu_seconds": self.cpu_seconds, "memory_mb": self.memory_mb,
+                "processes": self.processes, "file_mb": self.file_mb,
+                "open_files": self.open_files, "output_chars": self.output_chars}
 
 
 @dataclass(frozen=True)

@@ -8,6 +8,7 @@ trusted: the grader re-validates all of it.
 """
 from __future__ import annotations
 
+import collections
 import contextlib
 import io
 import json
@@ -44,9 +45,36 @@ def apply_limits(limits: dict) -> None:
 
     cap(resource.RLIMIT_CPU, limits["cpu_seconds"])
     cap(resource.RLIMIT_AS, _address_space_bytes() + limits["memory_mb"] * 1024 * 1024)
-    cap(resource.RLIMIT_NPROC, limits.get("processes", 512))
-    cap(resource.RLIMIT_FSIZE, limits.get("file_mb", 64) * 1024 * 1024)
-    cap(resource.RLIMIT_NOFILE, limits.get("open_files", 256))
+    cap(resource.RLIMIT_NPROC, limits["processes"])
+    cap(resource.RLIMIT_FSIZE, limits["file_mb"] * 1024 * 1024)
+    cap(resource.RLIMIT_NOFILE, limits["open_files"])
+
+
+class Tail(io.TextIOBase):
+    """A text sink that keeps only its last ``limit`` characters: printing gigabytes costs
+    time, never memory."""
+
+    def __init__(self, limit: int):
+        self.limit, self.parts, self.size, self.dropped = limit, collections.deque(), 0, 0
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, text) -> int:
+        text = str(text)
+        self.parts.append(text[-self.limit:])
+        self.size += len(self.parts[-1])
+        while self.size > 2 * self.limit and len(self.parts) > 1:
+            first = self.parts.popleft()
+            self.size -= len(first)
+            self.dropped += len(first)
+        return len(text)
+
+    def getvalue(self) -> str:
+        kept = "".join(self.parts)
+        cut = len(kept) - self.limit
+        head = f"[... {self.dropped + max(cut, 0):,} characters of output dropped]\n"
+        return (head if self.dropped or cut > 0 else "") + kept[-self.limit:]
 
 
 def _student_traceback(err: BaseException) -> str:
@@ -56,10 +84,10 @@ def _student_traceback(err: BaseException) -> str:
     return "".join(lines) + "".join(traceback.format_exception_only(type(err), err))
 
 
-def run_cells(cells: list[dict], namespace: dict) -> list[dict]:
+def run_cells(cells: list[dict], namespace: dict, output_chars: int = OUTPUT_LIMIT) -> list[dict]:
     report = []
     for cell in cells:
-        out = io.StringIO()
+        out = Tail(output_chars)
         entry = {"index": cell["index"], "grade_id": cell.get("grade_id"),
                  "skipped": cell.get("skipped", [])}
         try:
@@ -68,7 +96,7 @@ def run_cells(cells: list[dict], namespace: dict) -> list[dict]:
                 exec(code, namespace)  # noqa: S102  (this process is the sandbox)
         except BaseException as err:  # SystemExit and KeyboardInterrupt too: report, go on
             entry["error"] = _student_traceback(err)[-OUTPUT_LIMIT:]
-        entry["output"] = out.getvalue()[-OUTPUT_LIMIT:]
+        entry["output"] = out.getvalue()
         report.append(entry)
     return report
 
@@ -175,10 +203,10 @@ def main(request_path: str, out_path: str) -> None:
     skip_training()
     apply_limits(request["limits"])
     namespace = {"__name__": "__main__", "__builtins__": __builtins__}
-    cells = run_cells(request["cells"], namespace)
+    cells = run_cells(request["cells"], namespace, request["limits"]["output_chars"])
     calls = {}
     for call in request["calls"]:
-        with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
+        with contextlib.redirect_stdout(Tail(1000)), contextlib.redirect_stderr(Tail(1000)):
             calls[call["key"]] = run_call(call, namespace)
     with open(out_path, "w", encoding="utf-8") as fh:
         json.dump({"cells": cells, "calls": calls}, fh)

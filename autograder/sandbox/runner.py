@@ -56,7 +56,7 @@ def _request(nb: dict, spec, calls: list[dict], threads: int) -> dict:
         "cells": [{"index": c.index, "source": c.source, "grade_id": c.grade_id,
                    "skipped": list(c.skipped)} for c in code_cells(nb)],
         "calls": calls,
-        "limits": {"cpu_seconds": spec.sandbox.cpu_seconds, "memory_mb": spec.sandbox.memory_mb},
+        "limits": spec.sandbox.limits(),
         "threads": threads,
     }
 
