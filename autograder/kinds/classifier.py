@@ -5,6 +5,7 @@ Used by ``cnn``, ``rnn``, the transformer's classifier, and the perceptron's bin
 """
 from __future__ import annotations
 
+import math
 import time
 import traceback
 
@@ -77,6 +78,11 @@ def run(task, exports: dict, seed: int, *, progress: bool = False) -> TaskResult
     stopped = " (stopped by the time limit)" if fitted.stopped_by_time else ""
     result.summary = f"on held-out data after {fitted.epochs_run} epochs{stopped}"
     result.history = fitted.history
+    losses = fitted.history.get("loss", [])
+    if any(not math.isfinite(v) for v in losses):
+        first = next(i for i, v in enumerate(losses) if not math.isfinite(v)) + 1
+        result.message = (f"the training loss became {losses[first - 1]} in epoch {first}: "
+                          "lower the learning rate, or check the loss and the output layer")
     result.extra["confusion"] = plots.confusion_matrix(
         splits.y_test, predicted, splits.num_classes).tolist()
     return result

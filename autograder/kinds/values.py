@@ -37,9 +37,12 @@ def _output(exported: dict) -> dict:
     if not exported.get("ok"):
         return {"value": None, "error": exported.get("error", "no result")}
     try:
-        return {"value": protocol.decode(exported["value"]), "error": None}
+        value = protocol.decode(exported["value"])
     except (protocol.DecodeError, RecursionError) as err:
         return {"value": None, "error": f"the returned value could not be read ({err})"}
+    if isinstance(value, protocol.Unsupported):
+        return {"value": None, "error": f"it returned a {value}, not numbers or arrays"}
+    return {"value": value, "error": None}
 
 
 def run(task, exports: dict, seed: int, *, progress: bool = False) -> TaskResult:

@@ -91,11 +91,16 @@ def run_notebook(notebook: Path, spec, calls: list[dict], *, course_dir: Path | 
         return Export(False, error=str(err))
     wall = wall_seconds or spec.sandbox.wall_seconds
     scratch = tempfile.mkdtemp(prefix="course-sandbox-")
+    group = isolation.pids_cgroup(spec.sandbox.processes)
     try:
         req_path, out_path = Path(scratch, "request.json"), Path(scratch, "export.json")
         req_path.write_text(json.dumps(request))
         argv = [sys.executable, "-m", "autograder.sandbox.child", str(req_path), str(out_path)]
         cmd = isolation.command(argv, hide=hidden_paths(course_dir), scratch=scratch)
+        if group is not None:
+            cmd = isolation.in_cgroup(cmd, group)
+        if shutil.which("setpriv"):  # the sandbox dies with the grader, even on kill -9
+            cmd = ["setpriv", "--pdeathsig", "KILL", *cmd]
         log_path = Path(tempfile.mkstemp(prefix="course-sandbox-log-")[1])
         with open(log_path, "w+b") as log:
             proc = subprocess.Popen(cmd, cwd=scratch, env=_env(scratch), stdout=log,
@@ -113,9 +118,10 @@ def run_notebook(notebook: Path, spec, calls: list[dict], *, course_dir: Path | 
         log_path.unlink()
         export = _read_export(out_path, code, timed_out, wall, tail, calls)
     finally:
+        isolation.release_cgroup(group)  # anything that left the process group dies too
         shutil.rmtree(scratch, ignore_errors=True)
     export.seconds = time.perf_counter() - start
-    export.isolation = isolation.level()
+    export.isolation = isolation.level() + ("+pids-cgroup" if group is not None else "")
     export.log = tail
     return export
 
@@ -144,7 +150,7 @@ def _exit_reason(code: int, tail: str) -> str:
         if name == "SIGXCPU":
             return "it used more CPU time than allowed"
         if name == "SIGKILL":
-            return "it was killed, probably for using too much memory"
+            return "it was killed (SIGKILL): out of memory, or by its own code"
         return f"it was stopped by {name}"
     if "MemoryError" in tail:
         return "it ran out of memory: the sandbox allows a few GB"
