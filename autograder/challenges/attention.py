@@ -1,0 +1,174 @@
+"""Challenge for `scaled_dot_product_attention`: inputs drawn from a secret seed, scored against
+the reference (computed in float64 from the same float32 inputs).
+
+Cases cover no batch dimension, one and two batch dimensions, Tq != Tk, dv != d, and masks of
+several kinds (bool / int / float 0-1; causal, padding, random; broadcast over queries and
+heads). One unmasked case uses the identity matrix as ``value``, so its output *is* the attention
+weight matrix; ``score`` returns it (expected and received) for a heat-map picture.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+ATOL = 1e-5  # absolute tolerance: outputs are O(1); float32 arithmetic errs by about 1e-6
+RTOL = 1e-5
+UNMEASURABLE = 1e6  # max_error when no output could be compared (wrong shape, NaN, error)
+
+# (name, batch dims, Tq, Tk, d, dv, mask kind)
+_LAYOUT = [
+    ("no batch, self-attention", (), 5, 5, 8, 8, None),
+    ("batch, Tq != Tk, dv != d", (3,), 4, 7, 16, 5, None),
+    ("two batch dims (batch, heads)", (2, 3), 6, 9, 32, 4, None),
+    ("identity value: output = attention weights", (), 8, 8, 16, None, None),
+    ("causal mask (bool, Tq x Tk)", (2,), 6, 6, 8, 8, "causal"),
+    ("padding mask (int 0/1, batch x 1 x Tk)", (3,), 5, 7, 16, 3, "padding"),
+    ("random mask (float 0/1, batch x Tq x Tk)", (2,), 4, 6, 8, 5, "random"),
+    ("causal mask broadcast over heads (bool, batch x 1 x Tq x Tk)", (2, 2), 5, 5, 16, 6,
+     "causal_heads"),
+]
+IDENTITY_CASE = 3
+
+
+def _mask(kind, rng, batch, tq, tk):
+    if kind in ("causal", "causal_heads"):
+        causal = np.tril(np.ones((tq, tk), dtype=bool))
+        return causal if kind == "causal" else causal[None, None].repeat(batch[0], axis=0)
+    if kind == "padding":
+        lengths = rng.integers(2, tk + 1, size=batch)
+        lengths[0] = tk - 2  # at least one sequence really is padded
+        return (np.arange(tk)[None, :] < lengths[:, None]).astype("int32")[:, None, :]
+    mask = rng.random(batch + (tq, tk)) < 0.6
+    mask[..., rng.integers(0, tk)] = True  # every query may attend to at least one key
+    return mask.astype("float32")
+
+
+def make(seed: int, **kwargs) -> list[dict]:
+    """The calls the sandbox makes: [{"args": [q, k, v], "kwargs": {"mask": m}}, ...]."""
+    rng = np.random.default_rng(seed)
+    calls = []
+    for _name, batch, tq, tk, d, dv, kind in _LAYOUT:
+        q = rng.normal(0.0, 1.0, batch + (tq, d)).astype("float32")
+        k = rng.normal(0.0, 1.0, batch + (tk, d)).astype("float32")
+        if dv is None:  # identity value: the output is the weight matrix itself
+            q = q * np.float32(1.5)  # sharper weights make a more readable picture
+            v = np.eye(tk, dtype="float32")
+        else:
+            v = rng.normal(0.0, 1.0, batch + (tk, dv)).astype("float32")
+        kw = {} if kind is None else {"mask": _mask(kind, rng, batch, tq, tk)}
+        calls.append({"args": [q, k, v], "kwargs": kw})
+    return calls
+
+
+def _weights(q, k, mask, *, scale=True, axis=-1, mask_mode="use"):
+    """Variants of the attention weights, used to explain typical mistakes."""
+    scores = q @ np.swapaxes(k, -1, -2)
+    if scale is True:
+        scores = scores / np.sqrt(q.shape[-1])
+    elif scale == "d":
+        scores = scores / q.shape[-1]
+    if mask is not None and mask_mode != "ignore":
+        allowed = np.asarray(mask).astype(bool)
+        if mask_mode == "invert":
+            allowed = ~allowed
+        scores = np.where(allowed, scores, -1e9)
+    scores = scores - scores.max(axis=axis, keepdims=True)
+    w = np.exp(scores)
+    return w / w.sum(axis=axis, keepdims=True)
+
+
+_MISTAKES = [
+    ("the 1/sqrt(d) scaling is missing: divide the scores query @ key^T by sqrt(d), where d is "
+     "the last dimension of query", {"scale": False}),
+    ("the scores are divided by d instead of sqrt(d)", {"scale": "d"}),
+    ("the mask is ignored: set the scores where mask is false/0 to a very negative number "
+     "(e.g. -1e9) before the softmax", {"mask_mode": "ignore"}),
+    ("the mask is used the wrong way round: true/1 means the query MAY attend to that key",
+     {"mask_mode": "invert"}),
+    ("the softmax runs over the wrong axis: normalise over the keys (the last axis, so each row "
+     "of weights sums to 1)", {"axis": -2}),
+]
+
+
+def _describe(call) -> str:
+    q, k, v = call["args"]
+    text = f"query {q.shape}, key {k.shape}, value {v.shape}"
+    mask = call["kwargs"].get("mask")
+    if mask is not None:
+        text += f", mask {mask.shape} {mask.dtype}"
+    return text
+
+
+def _as_array(value):
+    """The received value as a float64 array, or (None, why)."""
+    if value is None:
+        return None, "nothing (None); did you forget to return the result?"
+    try:
+        if hasattr(value, "numpy") and not isinstance(value, np.ndarray):
+            value = value.numpy()
+        arr = np.asarray(value, dtype=np.float64)
+    except Exception as err:  # strings, dicts, ragged lists ...
+        return None, f"a {type(value).__name__} that is not an array of numbers ({err})"
+    return arr, None
+
+
+def score(seed: int, outputs: list[dict], **kwargs) -> dict:
+    """Compare the student's outputs with the reference on the cases ``make(seed)`` produced."""
+    from solutions.transformer import scaled_dot_product_attention as reference
+
+    calls = make(seed)
+    passed = {"unmasked": [], "masked": []}
+    errors, first_failure = [], None
+    received_weights = None
+    expected_weights = None
+    outputs = list(outputs) if isinstance(outputs, (list, tuple)) else []
+    for i, call in enumerate(calls):
+        q, k, v = (a.astype(np.float64) for a in call["args"])
+        mask = call["kwargs"].get("mask")
+        expected = reference(q, k, v, mask=mask)
+        group = "masked" if mask is not None else "unmasked"
+        if i == IDENTITY_CASE:
+            expected_weights = expected.tolist()
+        out = outputs[i] if i < len(outputs) and isinstance(outputs[i], dict) else {}
+        why, arr = None, None
+        if out.get("error"):
+            why = f"your function raised: {str(out['error'])[:300]}"
+        else:
+            arr, bad = _as_array(out.get("value"))
+            if bad:
+                why = f"received {bad}"
+            elif arr.shape != expected.shape:
+                why = f"received an array of shape {arr.shape}"
+            elif not np.all(np.isfinite(arr)):
+                why = ("received NaN or infinite values (a row where every key is masked, or "
+                       "exp of large scores without subtracting the row maximum?)")
+        ok = False
+        if why is None:
+            diff = float(np.max(np.abs(arr - expected))) if arr.size else 0.0
+            errors.append(diff)
+            ok = bool(np.allclose(arr, expected, atol=ATOL, rtol=RTOL))
+            if i == IDENTITY_CASE:
+                received_weights = arr.tolist()
+            if not ok:
+                why = f"received values that differ by up to {diff:.3g}"
+                for hint, variant in _MISTAKES:
+                    guess = _weights(q, k, mask, **variant) @ v
+                    if guess.shape == arr.shape and np.allclose(arr, guess, atol=1e-4, rtol=1e-4):
+                        why += f"; it looks like {hint}"
+                        break
+        else:
+            errors.append(UNMEASURABLE)
+        passed[group].append(ok)
+        if not ok and first_failure is None:
+            first_failure = (f"Case {i + 1} of {len(calls)} ({_LAYOUT[i][0]}; {_describe(call)}): "
+                             f"expected an array of shape {expected.shape} equal to "
+                             f"softmax(query @ key^T / sqrt(d), masked) @ value within {ATOL}, "
+                             f"{why}.")
+    metrics = {group: float(np.mean(flags)) if flags else 0.0 for group, flags in passed.items()}
+    metrics["max_error"] = float(max(errors)) if errors else UNMEASURABLE
+    if first_failure is None:
+        message = f"All {len(calls)} cases match the reference within {ATOL}."
+    else:
+        n_ok = sum(sum(flags) for flags in passed.values())
+        message = f"{n_ok} of {len(calls)} cases match. {first_failure}"
+    return {"metrics": metrics, "message": message,
+            "weights": {"expected": expected_weights, "received": received_weights}}

@@ -1,0 +1,99 @@
+"""Offline sequence data sets for the recurrent-network and transformer assignments.
+
+Both are built from seeded random draws (and scikit-learn's digits), so they need no network and
+are identical on every machine for the same arguments.
+"""
+from __future__ import annotations
+
+from functools import lru_cache
+
+import numpy as np
+
+from .data import Splits, _stratified_split, digits_images
+
+
+def digits_as_sequences(images: np.ndarray, step_pixels: int = 8,
+                        read: str = "rows") -> np.ndarray:
+    """Read (N, 8, 8) images in raster order, ``step_pixels`` pixels per time step.
+
+    ``step_pixels=8`` gives one image row per step, (N, 8, 8); ``4`` gives half rows, (N, 16, 4).
+    ``read="columns"`` reads the transposed image (column by column); ``read="patches"`` reads
+    2x2 patches left to right, top to bottom (``step_pixels`` must then be 4).
+    """
+    n, h, w = images.shape
+    if read == "columns":
+        images = images.transpose(0, 2, 1)
+    elif read == "patches":
+        if step_pixels != 4:
+            raise ValueError("read='patches' reads 2x2 patches: step_pixels must be 4, "
+                             f"got {step_pixels}")
+        return (images.reshape(n, h // 2, 2, w // 2, 2).transpose(0, 1, 3, 2, 4)
+                .reshape(n, (h // 2) * (w // 2), 4).astype("float32"))
+    elif read != "rows":
+        raise ValueError(f"read must be 'rows', 'columns' or 'patches', got {read!r}")
+    if (h * w) % step_pixels:
+        raise ValueError(f"step_pixels must divide {h * w}, got {step_pixels}")
+    return images.reshape(n, (h * w) // step_pixels, step_pixels).astype("float32")
+
+
+@lru_cache(maxsize=8)
+def load_sequential_digits(step_pixels: int = 4, read: str = "patches",
+                           binarize: float | None = 0.5, seed: int = 0, val: float = 0.2,
+                           test: float = 0.2) -> Splits:
+    """scikit-learn's 8x8 digits read as a sequence, a few pixels per time step.
+
+    By default each digit is made black and white (pixels above ``binarize`` become 1, the others
+    0; ``None`` keeps the grey levels) and read as 16 steps of one 2x2 patch (4 pixels), left to
+    right and top to bottom: x is float32 (N, 16, 4), y the digit 0-9. A black-and-white 2x2
+    patch is one of only 16 patterns, so *which* patches occur says little about the digit (a
+    "6" and a "9" are made of the same pieces); the *order* in which they occur says a lot, and a
+    model must remember what it read earlier. The split is stratified and fixed by ``seed``.
+    """
+    images, labels = digits_images()
+    if binarize is not None:
+        images = (images > binarize).astype("float32")
+    return _stratified_split(digits_as_sequences(images, step_pixels, read), labels,
+                             val=val, test=test, seed=seed)
+
+
+def first_half_task(n: int, *, seq_len: int = 16, vocab_size: int = 10, token: int = 1,
+                    rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """``n`` token sequences and labels: 1 where ``token`` occurs more often in the first half.
+
+    Tokens are uniform over [0, vocab_size); sequences whose halves hold ``token`` equally often
+    are drawn again, so both labels are equally likely and every sequence has an answer.
+    """
+    if seq_len % 2 or seq_len < 2:
+        raise ValueError(f"seq_len must be even and at least 2, got {seq_len}")
+    half = seq_len // 2
+    out = np.empty((0, seq_len), dtype="int32")
+    while len(out) < n:
+        draw = rng.integers(0, vocab_size, size=(2 * (n - len(out)) + 16, seq_len))
+        first = (draw[:, :half] == token).sum(axis=1)
+        second = (draw[:, half:] == token).sum(axis=1)
+        out = np.concatenate([out, draw[first != second].astype("int32")])
+    tokens = out[:n]
+    labels = ((tokens[:, :half] == token).sum(1) > (tokens[:, half:] == token).sum(1))
+    return tokens, labels.astype("int32")
+
+
+@lru_cache(maxsize=8)
+def load_first_half(seq_len: int = 16, vocab_size: int = 10, token: int = 1, seed: int = 0,
+                    n_train: int = 3000, n_val: int = 1000, n_test: int = 2000) -> Splits:
+    """"Does token ``token`` occur more often in the first half of the sequence than in the second?"
+
+    x is int32 (N, seq_len) with ids in [0, vocab_size); y is 0/1, balanced. How often the token
+    occurs overall says nothing about the answer; only *where* it occurs does, so a bag of tokens
+    (or attention without positions) can only guess.
+    """
+    rng = np.random.default_rng(seed)
+    parts = [first_half_task(n, seq_len=seq_len, vocab_size=vocab_size, token=token, rng=rng)
+             for n in (n_train, n_val, n_test)]
+    (x_train, y_train), (x_val, y_val), (x_test, y_test) = parts
+    return Splits(x_train, y_train, x_val, y_val, x_test, y_test, 2)
+
+
+LOADERS = {
+    "sequential_digits": load_sequential_digits,
+    "first_half": load_first_half,
+}

@@ -1,0 +1,264 @@
+"""The sequence data sets, the attention challenge, and (slow) the rnn / transformer thresholds."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from course import sequences
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def spec_json(assignment):
+    return json.loads((ROOT / "autograder" / "specs" / f"{assignment}.json").read_text())
+
+
+def fixture_function(assignment, name, function):
+    namespace = {}
+    exec((ROOT / "autograder" / "fixtures" / assignment / f"{name}.py").read_text(), namespace)
+    return namespace[function]
+
+
+# --- loaders ----------------------------------------------------------------------------------
+
+def test_sequential_digits_shapes_and_determinism():
+    a = sequences.load_sequential_digits(step_pixels=4, read="patches", binarize=0.5, seed=0)
+    assert a.x_train.shape[1:] == (16, 4) and a.x_train.dtype == np.float32
+    assert set(np.unique(a.x_train)) == {0.0, 1.0}
+    assert a.num_classes == 10 and 0.0 <= a.x_train.min() and a.x_train.max() <= 1.0
+    assert sum(a.sizes().values()) == 1797
+    sequences.load_sequential_digits.cache_clear()
+    b = sequences.load_sequential_digits(step_pixels=4, read="patches", binarize=0.5, seed=0)
+    assert np.array_equal(a.x_train, b.x_train) and np.array_equal(a.y_test, b.y_test)
+    grey = sequences.load_sequential_digits(step_pixels=8, read="rows", binarize=None)
+    assert grey.x_train.shape[1:] == (8, 8) and len(np.unique(grey.x_train)) == 17
+
+
+def test_patches_reassemble_into_the_digit():
+    from course.data import digits_images
+
+    images, _ = digits_images()
+    seq = sequences.digits_as_sequences(images[:5], 4, "patches")
+    back = seq.reshape(5, 4, 4, 2, 2).transpose(0, 1, 3, 2, 4).reshape(5, 8, 8)
+    assert np.array_equal(back, images[:5])
+    assert np.array_equal(seq[:, 0], images[:5, :2, :2].reshape(5, 4))
+
+
+def test_first_half_shapes_balance_and_labels():
+    s = sequences.load_first_half(seq_len=16, vocab_size=10, token=1, seed=0)
+    assert s.x_train.shape == (3000, 16) and s.x_train.dtype == np.int32
+    assert s.x_train.min() >= 0 and s.x_train.max() < 10 and s.num_classes == 2
+    for x, y in ((s.x_train, s.y_train), (s.x_test, s.y_test)):
+        first, second = (x[:, :8] == 1).sum(1), (x[:, 8:] == 1).sum(1)
+        assert np.all(first != second)
+        assert np.array_equal(y, (first > second).astype("int32"))
+        assert 0.45 < y.mean() < 0.55
+    assert np.array_equal(s.x_test, sequences.load_first_half.__wrapped__(seed=0).x_test)
+    assert not np.array_equal(s.x_test, sequences.load_first_half(seed=1).x_test)
+
+
+def _logistic_accuracy(x_train, y_train, x_test, y_test):
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.preprocessing import StandardScaler
+
+    scaler = StandardScaler().fit(x_train)
+    clf = LogisticRegression(max_iter=2000).fit(scaler.transform(x_train), y_train)
+    return clf.score(scaler.transform(x_test), y_test)
+
+
+def test_order_matters_for_sequential_digits():
+    """All an order-blind model can know of a sequence of black-and-white 2x2 patches is how
+    often each of the 16 patterns occurs. That histogram does not change when the steps are
+    shuffled and classifies poorly even with a random forest; the same data in order classifies
+    well even with a linear model."""
+    from sklearn.ensemble import RandomForestClassifier
+
+    s = sequences.load_sequential_digits(seed=0)
+    shuffled = s.x_train[:, np.random.default_rng(0).permutation(16)]
+
+    def histogram(x):
+        codes = (x @ np.array([1, 2, 4, 8], dtype="float32")).astype(int)
+        return np.stack([(codes == c).sum(1) for c in range(16)], axis=1)
+
+    assert np.array_equal(histogram(shuffled), histogram(s.x_train))
+    forest = RandomForestClassifier(200, random_state=0).fit(histogram(s.x_train), s.y_train)
+    bag_acc = forest.score(histogram(s.x_test), s.y_test)
+    flat_acc = _logistic_accuracy(s.x_train.reshape(len(s.x_train), -1), s.y_train,
+                                  s.x_test.reshape(len(s.x_test), -1), s.y_test)
+    assert bag_acc < 0.6 < 0.9 < flat_acc, (bag_acc, flat_acc)
+
+
+def test_only_positions_answer_first_half():
+    s = sequences.load_first_half(seed=0)
+
+    def counts(x):
+        return np.stack([(x == t).sum(1) for t in range(10)], axis=1).astype(float)
+
+    bag_acc = _logistic_accuracy(counts(s.x_train), s.y_train, counts(s.x_test), s.y_test)
+    halves = np.concatenate([counts(s.x_train[:, :8]), counts(s.x_train[:, 8:])], axis=1)
+    halves_test = np.concatenate([counts(s.x_test[:, :8]), counts(s.x_test[:, 8:])], axis=1)
+    assert bag_acc < 0.56
+    assert _logistic_accuracy(halves, s.y_train, halves_test, s.y_test) > 0.99
+
+
+# --- attention challenge ----------------------------------------------------------------------
+
+def _outputs(fn, seed):
+    from autograder.challenges import attention
+
+    outs = []
+    for call in attention.make(seed):
+        try:
+            outs.append({"value": fn(*call["args"], **call["kwargs"]), "error": None})
+        except Exception as err:  # a student's function may raise: recorded, not raised
+            outs.append({"value": None, "error": f"{type(err).__name__}: {err}"})
+    return outs
+
+
+def test_attention_challenge_is_deterministic_and_varied():
+    from autograder.challenges import attention
+
+    a, b, c = attention.make(3), attention.make(3), attention.make(4)
+    assert all(np.array_equal(x, y) for ca, cb in zip(a, b) for x, y in zip(ca["args"], cb["args"]))
+    assert not np.array_equal(a[0]["args"][0], c[0]["args"][0])
+    shapes = [(call["args"][0].shape, call["args"][1].shape, call["args"][2].shape) for call in a]
+    assert any(q[-2] != k[-2] for q, k, _ in shapes) and any(v[-1] != q[-1] for q, _, v in shapes)
+    assert any(len(q) == 2 for q, _, _ in shapes) and any(len(q) == 4 for q, _, _ in shapes)
+    masks = [call["kwargs"]["mask"] for call in a if "mask" in call["kwargs"]]
+    assert {m.dtype.kind for m in masks} >= {"b", "i", "f"}
+    assert all(arg.dtype == np.float32 for call in a for arg in call["args"])
+    identity = a[attention.IDENTITY_CASE]["args"][2]
+    assert np.array_equal(identity, np.eye(len(identity)))
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_reference_scores_full(seed):
+    from autograder.challenges import attention
+    from solutions.transformer import scaled_dot_product_attention
+
+    result = attention.score(seed, _outputs(scaled_dot_product_attention, seed))
+    assert result["metrics"]["unmasked"] == 1.0 and result["metrics"]["masked"] == 1.0
+    assert result["metrics"]["max_error"] < 1e-6
+    weights = result["weights"]
+    assert np.allclose(weights["expected"], weights["received"], atol=1e-6)
+    assert np.allclose(np.sum(weights["expected"], axis=1), 1.0)
+
+
+def test_float32_and_keras_ops_implementations_pass():
+    import keras
+    from keras import ops
+
+    from autograder.challenges import attention
+
+    def with_ops(query, key, value, mask=None):
+        scores = ops.matmul(query, ops.swapaxes(key, -1, -2)) / ops.sqrt(
+            ops.cast(ops.shape(query)[-1], "float32"))
+        if mask is not None:
+            scores = ops.where(ops.cast(mask, "bool"), scores, -1e9)
+        return ops.convert_to_numpy(ops.matmul(ops.softmax(scores, axis=-1), value))
+
+    assert keras.backend.backend()
+    result = attention.score(0, _outputs(with_ops, 0))
+    assert result["metrics"]["unmasked"] == 1.0 and result["metrics"]["masked"] == 1.0, result
+
+
+@pytest.mark.parametrize("name, unmasked, masked, hint", [
+    ("no_scaling", 0.0, 0.0, "sqrt(d) scaling is missing"),
+    ("inverted_mask", 1.0, 0.0, "wrong way round"),
+    ("ignores_mask", 1.0, 0.0, "mask is ignored"),
+])
+def test_attention_mistakes_score_low_with_a_hint(name, unmasked, masked, hint):
+    from autograder.challenges import attention
+
+    fn = fixture_function("transformer", name, "scaled_dot_product_attention")
+    result = attention.score(0, _outputs(fn, 0))
+    assert result["metrics"]["unmasked"] == unmasked and result["metrics"]["masked"] == masked
+    assert hint in result["message"] and "query (" in result["message"]
+
+
+@pytest.mark.parametrize("bad", [
+    lambda q, k, v, mask=None: None,
+    lambda q, k, v, mask=None: "not an array",
+    lambda q, k, v, mask=None: np.full(q.shape[:-1] + (v.shape[-1],), np.nan),
+    lambda q, k, v, mask=None: q,  # wrong shape whenever dv != d
+    lambda q, k, v, mask=None: 1 / 0,
+    lambda q, k, v, mask=None: [[1, 2], [3]],
+    lambda q, k, v, mask=None: {"x": 1},
+])
+def test_bad_outputs_score_zero_and_never_raise(bad):
+    from autograder.challenges import attention
+
+    result = attention.score(0, _outputs(bad, 0))
+    assert result["metrics"]["masked"] == 0.0
+    assert result["metrics"]["unmasked"] < 1.0
+    assert result["message"].startswith("0 of") or "Case" in result["message"]
+    json.dumps(result)  # plain JSON: no NaN or infinity
+
+
+@pytest.mark.parametrize("outputs", [[], None, [None] * 8, [{"value": 1}] * 3, "junk"])
+def test_missing_or_malformed_outputs_never_raise(outputs):
+    from autograder.challenges import attention
+
+    result = attention.score(0, outputs)
+    assert result["metrics"]["unmasked"] == 0.0 and result["metrics"]["masked"] == 0.0
+    assert result["weights"]["received"] is None and result["weights"]["expected"]
+
+
+# --- slow: the thresholds separate the reference from the strong wrong model -------------------
+
+def _train(assignment, task_name, builder, seed=0):
+    from course import runtime
+
+    runtime.configure(threads=1)
+    from course import training
+
+    spec = spec_json(assignment)
+    task = spec["tasks"][task_name]
+    splits = sequences.LOADERS[task["data"]["name"]](**task["data"]["kwargs"])
+    call = spec["functions"][task["function"]]
+    args = [tuple(a) if isinstance(a, list) else a for a in call["args"]]
+    budget = task["budget"]
+    runtime.seed_everything(seed)
+    model = builder(*args)
+    training.fit(model, splits.x_train, splits.y_train,
+                 budget=training.Budget(budget["epochs"], budget["batch_size"],
+                                        budget.get("max_seconds")),
+                 validation_data=(splits.x_val, splits.y_val), progress=False)
+    return training.accuracy(model, splits.x_test, splits.y_test)
+
+
+def _accuracy_check(assignment):
+    return next(c for c in spec_json(assignment)["checks"]
+                if c["kind"] == "metric" and c["metric"] == "accuracy")
+
+
+def _fixture_builder(assignment, name, function):
+    import keras
+    from keras import layers
+
+    namespace = {"keras": keras, "layers": layers}
+    exec((ROOT / "autograder" / "fixtures" / assignment / f"{name}.py").read_text(), namespace)
+    return namespace[function]
+
+
+@pytest.mark.slow
+def test_rnn_reference_passes_and_bag_of_steps_fails():
+    from solutions.rnn import build_rnn
+
+    check = _accuracy_check("rnn")
+    assert _train("rnn", "rnn", build_rnn) >= check["threshold"]
+    wrong = _fixture_builder("rnn", "bag_of_steps", "build_rnn")
+    assert _train("rnn", "rnn", wrong) <= check["floor"]
+
+
+@pytest.mark.slow
+def test_transformer_reference_passes_and_bag_of_tokens_fails():
+    from solutions.transformer import build_transformer
+
+    check = _accuracy_check("transformer")
+    assert _train("transformer", "transformer", build_transformer) >= check["threshold"]
+    wrong = _fixture_builder("transformer", "bag_of_tokens", "build_transformer")
+    assert _train("transformer", "transformer", wrong) <= check["floor"]
