@@ -22,7 +22,7 @@ DEMO_FIXTURES = {  # per assignment, in demo order; "reference" = the solutions/
     "cnn": ["reference", "dense_only", "bottleneck", "raises", "not_compiled", "lambda_layer"],
     "rnn": ["reference", "bag_of_steps", "return_sequences"],
     "transformer": ["reference", "no_scaling", "bag_of_tokens", "no_positions"],
-    "gan": ["reference", "noise_generator", "ignores_noise"],
+    "gan": ["reference", "frozen_generator", "zero_init"],
 }
 ORDER = list(DEMO_FIXTURES)
 

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import traceback
 
+import numpy as np
+
 from . import classifier, graded_data
 from .result import TaskResult
 
@@ -42,6 +44,7 @@ def run(task, exports: dict, seed: int, *, progress: bool = False) -> TaskResult
     timings: dict[str, float] = {}
     result = TaskResult(task.name, "gan", device=str(runtime.detect_device()), timings=timings)
     splits = graded_data(task, seed)
+    images = np.concatenate([splits.x_train, splits.x_val])  # the evaluator's held-out: x_test
     runtime.seed_everything(seed)
     g_name, d_name = task.functions
     generator, result.models[g_name] = classifier.rebuilt(
@@ -58,14 +61,14 @@ def run(task, exports: dict, seed: int, *, progress: bool = False) -> TaskResult
         return result
     budget = task.budget
     try:
-        trained = gan.train_gan(generator, discriminator, splits.x_train, latent_dim=latent_dim,
+        trained = gan.train_gan(generator, discriminator, images, latent_dim=latent_dim,
                                 steps=int(budget["steps"]),
                                 batch_size=int(budget.get("batch_size", 64)),
                                 max_seconds=budget.get("max_seconds"), progress=progress,
                                 seed=seed)
         timings["fit"] = round(trained.seconds, 4)
         samples = gan.sample(generator, int(opts.get("samples", 1000)), latent_dim, seed)
-        scores = evaluator.scores(samples, real=splits.x_test, train=splits.x_train)
+        scores = evaluator.scores(samples, real=splits.x_test, train=images)
     except Exception as err:  # training blew up: the submission's failure, not the grader's
         result.error = f"training failed: {type(err).__name__}: {str(err)[:300]}"
         result.extra["traceback"] = traceback.format_exc(limit=3)
@@ -82,8 +85,6 @@ def run(task, exports: dict, seed: int, *, progress: bool = False) -> TaskResult
 def figures(task, result: TaskResult, *, threshold: float | None = None,
             metric: str = "") -> dict:
     """A grid of generated samples and the two networks' losses."""
-    import numpy as np
-
     from course import plots
 
     out = {}

@@ -1,0 +1,167 @@
+# %% [markdown]
+# # Assignment: generative adversarial networks
+#
+# In 2014 Ian Goodfellow and colleagues proposed a new way to teach a network to *draw*: set
+# two networks against each other. The **generator** $G$ turns a vector of random noise $z$
+# into an image. The **discriminator** $D$ looks at an image and says whether it came from the
+# data or from $G$. They train in turns: $D$ learns to tell real from fake, then $G$ learns to
+# fool the $D$ of the moment. $G$ never sees a real image: everything it learns comes through
+# $D$'s gradient.
+#
+# Written as a game, $D$ maximises and $G$ minimises the same value,
+# $$\min_G \max_D \; \mathbb{E}_{x}[\log D(x)] + \mathbb{E}_{z}[\log(1 - D(G(z)))].$$
+# If both played perfectly, $G$'s images would follow the data's distribution and $D$ could do
+# no better than a coin flip. In practice $G$ does not minimise $\log(1 - D(G(z)))$: early in
+# training $D$ rejects the fakes easily, that term is flat, and $G$ gets almost no gradient.
+# Instead $G$ *maximises* $\log D(G(z))$ (the "non-saturating" loss): the same goal, with a
+# strong gradient exactly when $G$ is losing. In Keras this is simply binary cross-entropy
+# with the fakes labelled "real" during $G$'s turn.
+#
+# Where it fails: the two players can chase each other instead of settling, and $G$ can find
+# one image that fools $D$ and draw nothing else (**mode collapse**). A GAN's losses say little
+# about its images, so GANs are judged by their samples.
+#
+# Lecture 6 (`course/lectures/06_gan.py`) prepares this assignment.
+
+# %% [markdown]
+# ## Setup
+# Run this cell first. It picks the Keras backend (TensorFlow unless `KERAS_BACKEND` says
+# otherwise), says which device you are on, and loads the 8x8 digits (the labels are not used:
+# a GAN learns from images alone).
+
+# %% [setup] id=setup
+import keras
+from keras import layers
+
+from course import data, evaluator, gan, plots, runtime
+
+print("Keras", keras.__version__, "on", runtime.detect_device())
+digits = data.load_digits_8x8(seed=0)
+LATENT_DIM = 32
+IMAGE_SHAPE = (8, 8, 1)
+print("training images:", digits.x_train.shape, "pixel range:",
+      float(digits.x_train.min()), "to", float(digits.x_train.max()))
+plots.image_grid(digits.x_train[:20], ncols=10, title="Real 8x8 digits");
+
+# %% [markdown]
+# ## Your task: two builders
+# Write two functions that return **uncompiled** `keras.Model`s; the course's GAN trainer
+# (`course.gan.train_gan`) compiles them (binary cross-entropy on logits, Adam) and trains them
+# against each other.
+#
+# `build_generator(latent_dim, image_shape)`:
+# - input: noise vectors of shape `(latent_dim,)`;
+# - output: images of shape `image_shape`, e.g. `(8, 8, 1)`, with every pixel in [0, 1]
+#   (a `sigmoid` output layer does this), so the output shape is `(batch, 8, 8, 1)`.
+#
+# `build_discriminator(image_shape)`:
+# - input: images of shape `image_shape`;
+# - output: **one logit per image**, shape `(batch, 1)`: a plain `Dense(1)` with no activation.
+#   Positive means "real". Do not add a sigmoid: the trainer's loss applies it.
+#
+# Use built-in Keras layers only (no `Lambda`, no custom classes): the grader rebuilds your
+# models from their configurations, with at most 200,000 parameters each.
+#
+# Ideas: one or two `Dense` layers in each network; `LeakyReLU` in the discriminator keeps a
+# gradient flowing to the generator. Keep the two players roughly matched: a generator much
+# stronger than its discriminator tends to collapse onto a few digits.
+
+# %% [solution] id=build_generator from=solutions.gan:build_generator
+
+# %% [solution] id=build_discriminator from=solutions.gan:build_discriminator
+
+# %% [markdown]
+# ## Visible checks
+# These run when you execute them, and again when your notebook is graded (1 point each).
+
+# %% [test] id=test_generator_builds
+generator = build_generator(LATENT_DIM, IMAGE_SHAPE)
+assert isinstance(generator, keras.Model), (
+    f"expected a keras.Model, got {type(generator).__name__}")
+generator.summary()
+
+# %% [test] id=test_generator_output_shape
+generator = build_generator(LATENT_DIM, IMAGE_SHAPE)
+assert tuple(generator.output_shape) == (None, 8, 8, 1), (
+    f"expected output shape (None, 8, 8, 1), got {generator.output_shape}")
+images = gan.sample(generator, 16, LATENT_DIM, seed=0)
+print("pixel range of 16 untrained samples:", float(images.min()), "to", float(images.max()))
+
+# %% [test] id=test_discriminator_builds
+discriminator = build_discriminator(IMAGE_SHAPE)
+assert isinstance(discriminator, keras.Model), (
+    f"expected a keras.Model, got {type(discriminator).__name__}")
+discriminator.summary()
+
+# %% [test] id=test_discriminator_output_shape
+discriminator = build_discriminator(IMAGE_SHAPE)
+assert tuple(discriminator.output_shape) == (None, 1), (
+    f"expected output shape (None, 1): one logit per image, got {discriminator.output_shape}")
+
+# %% [markdown]
+# ## Try it
+# Train your pair briefly and look at what the generator draws. This cell carries the tag
+# `skip-grading`: the grader does not run it, because it trains your models itself. A few
+# hundred steps give blobs; the grader's budget gives recognisable digits.
+#
+# The scores below are the ones the grader uses (see the next section).
+
+# %% [code] tags=skip-grading
+runtime.seed_everything(0)
+generator = build_generator(LATENT_DIM, IMAGE_SHAPE)
+discriminator = build_discriminator(IMAGE_SHAPE)
+result = gan.train_gan(generator, discriminator, digits.x_train, latent_dim=LATENT_DIM,
+                       steps=1000, seed=0)
+print(f"{result.steps_run} steps in {result.seconds:.0f} s; last d_loss "
+      f"{result.history['d_loss'][-1]:.3f}, g_loss {result.history['g_loss'][-1]:.3f}")
+samples = gan.sample(generator, 1000, LATENT_DIM, seed=1)
+print(evaluator.scores(samples, real=digits.x_test, train=digits.x_train))
+plots.image_grid(samples[:40], ncols=10, title="Your generator after 1,000 steps");
+
+# %% [markdown]
+# ## Graded by training (6 points)
+# Nobody looks at your samples when grading. Instead a **frozen evaluator**, a small digit
+# classifier trained once on real digits, reads 1,000 of your generator's images:
+#
+# - **Inception-style score** (IS): high when each image is confidently one digit *and* the
+#   digits are spread over all ten classes; 1 for a single class, 10 at best. Real digits
+#   score about 9.5.
+# - **Classes**: how many digits the evaluator sees in at least 2 % of your samples.
+# - **Fréchet distance** (FD): the distance between the statistics of the evaluator's inner
+#   features on your samples and on held-out real digits. Lower is better (real digits: about
+#   1; pure noise: about 100).
+# - **Memorisation**: the share of your samples that are near-copies of a training image.
+#   Copying is not generating, so this must stay low.
+#
+# The grader rebuilds both models from their configurations in a separate, trusted process,
+# trains them with `course.gan.train_gan` for a fixed number of steps with a fixed seed, and
+# scores the samples. Each metric earns its points linearly between a floor (what a broken
+# GAN gets) and a pass threshold; the thresholds and the budget are in the feedback.
+
+# %% [test] id=test_gan_inception_score
+print("This check trains your model when the notebook is graded.")
+### BEGIN HIDDEN TESTS
+from autograder.inline import grade_check
+grade_check("gan", "test_gan_inception_score", globals())
+### END HIDDEN TESTS
+
+# %% [test] id=test_gan_classes
+print("This check trains your model when the notebook is graded.")
+### BEGIN HIDDEN TESTS
+from autograder.inline import grade_check
+grade_check("gan", "test_gan_classes", globals())
+### END HIDDEN TESTS
+
+# %% [test] id=test_gan_frechet_distance
+print("This check trains your model when the notebook is graded.")
+### BEGIN HIDDEN TESTS
+from autograder.inline import grade_check
+grade_check("gan", "test_gan_frechet_distance", globals())
+### END HIDDEN TESTS
+
+# %% [test] id=test_gan_memorisation
+print("This check trains your model when the notebook is graded.")
+### BEGIN HIDDEN TESTS
+from autograder.inline import grade_check
+grade_check("gan", "test_gan_memorisation", globals())
+### END HIDDEN TESTS
