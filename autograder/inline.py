@@ -12,6 +12,7 @@ from __future__ import annotations
 import base64
 import contextlib
 import io
+from pathlib import Path
 
 from . import checks as chk
 from . import spec as specs
@@ -36,6 +37,21 @@ def _task_result(plan: Plan, task: str, namespace: dict) -> tuple[Export, TaskRe
     return export, _RESULTS[key]
 
 
+def course_seed(start: Path | None = None) -> int:
+    """The course's grading seed when this kernel runs inside a course directory (nbgrader runs
+    notebooks from ``autograded/<student>/<id>/``), so plain autograde draws what ``course
+    grade`` draws; 0 elsewhere."""
+    here = Path(start or Path.cwd()).resolve()
+    for folder in [here, *here.parents]:
+        seed_file = folder / "grading_seed"
+        if seed_file.is_file() and (folder / "nbgrader_config.py").is_file():
+            try:
+                return int(seed_file.read_text().strip())
+            except ValueError:
+                return 0
+    return 0
+
+
 def grade_check(assignment: str, grade_id: str, namespace) -> float:
     """Score check ``grade_id`` of ``assignment`` for the functions in ``namespace`` (the
     notebook's ``globals()``; a single function is accepted too); prints why; returns points."""
@@ -43,7 +59,7 @@ def grade_check(assignment: str, grade_id: str, namespace) -> float:
     check = spec.check(grade_id)
     if callable(namespace):
         namespace = {check.function: namespace}
-    export, result = _task_result(Plan(spec), check.task, namespace)
+    export, result = _task_result(Plan(spec, course_seed()), check.task, namespace)
     results = chk.evaluate(spec, export, {check.task: result})
     scored = next(r for r in results if r.grade_id == grade_id)
     print(scored.message)

@@ -1,12 +1,55 @@
-from autograder import notebooks
+import pytest
+
+from autograder import fixtures, notebooks
+from autograder import spec as specs
+from autograder.sandbox.cells import code_cells
+
+ASSIGNMENTS = specs.available()
 
 
-def test_source_notebook_matches_the_spec(cnn_spec):
-    nb = notebooks.build("cnn")
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_source_notebook_matches_the_spec(assignment):
+    spec = specs.load(assignment)
+    nb = notebooks.build(assignment)
     graded = {c.metadata["nbgrader"]["grade_id"]: c.metadata["nbgrader"]["points"]
               for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade")}
-    assert graded == {c.grade_id: c.points for c in cnn_spec.checks}
+    assert graded == {c.grade_id: c.points for c in spec.checks}
     assert all(not c.get("outputs") for c in nb.cells if c.cell_type == "code")
+    solutions = {c.metadata["nbgrader"]["grade_id"] for c in nb.cells
+                 if c.metadata.get("nbgrader", {}).get("solution")}
+    assert solutions == set(spec.functions)  # one solution cell per pinned function
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_the_reference_runs_from_the_notebooks_own_cells(assignment):
+    """What the sandbox runs of a top student's notebook (setup cell included) defines every
+    pinned function, and the builders build: no import the setup cell forgot."""
+    import keras
+
+    source = fixtures.source_notebook(assignment)
+    nb = fixtures.submission_notebook(source, fixtures.cells_with(source, None))
+    namespace = {"__name__": "__main__"}
+    for cell in code_cells(nb):
+        exec(compile(cell.source, f"<cell {cell.index}>", "exec"), namespace)  # noqa: S102
+    spec = specs.load(assignment)
+    for name, how in spec.functions.items():
+        assert callable(namespace.get(name)), name
+        if "args" in how:
+            args = [tuple(a) if isinstance(a, list) else a for a in how["args"]]
+            assert isinstance(namespace[name](*args), keras.Model), name
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_sections_in_order_and_the_lecture_named(assignment):
+    nb = notebooks.build(assignment)
+    headings = [c.source.splitlines()[0].lstrip("# ") for c in nb.cells
+                if c.cell_type == "markdown" and c.source.startswith("#")]
+    assert headings[1] == "Setup", headings  # title, then setup, in every assignment
+    for section in ("Try it", "Graded"):
+        assert any(h.startswith(section) for h in headings), (section, headings)
+    assert headings[-1].startswith("Graded"), headings  # the graded check ends the notebook
+    text = "\n".join(c.source for c in nb.cells if c.cell_type == "markdown")
+    assert "lecture" in text.lower(), "name the lecture that prepares this assignment"
 
 
 def test_solution_code_comes_from_solutions_package():
@@ -16,11 +59,3 @@ def test_solution_code_comes_from_solutions_package():
     assert code.startswith("def build_cnn(input_shape, num_classes")
     assert "### BEGIN SOLUTION" in code and code.rstrip().endswith("### END SOLUTION")
     assert "GlobalMaxPooling2D" in code and cnn.build_cnn.__doc__.splitlines()[0] in code
-
-
-def test_sections_in_order():
-    nb = notebooks.build("cnn")
-    headings = [c.source.splitlines()[0] for c in nb.cells if c.cell_type == "markdown"]
-    order = ["## Setup", "## The task", "## Visible checks", "## Try it", "## Graded by training"]
-    positions = [next(i for i, h in enumerate(headings) if h.startswith(o)) for o in order]
-    assert positions == sorted(positions)

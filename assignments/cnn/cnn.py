@@ -15,7 +15,8 @@
 #   the maximum (or mean) over the whole map: "is this pattern anywhere in the image?"
 #
 # A dense layer on raw pixels has none of this: it must learn each pattern separately at each
-# position. In this assignment you will see that difference decide the grade.
+# position. In this assignment you will see that difference decide the grade. Lecture 3
+# (`course/lectures/03_cnn.py`) prepares it.
 
 # %% [markdown]
 # ## Setup

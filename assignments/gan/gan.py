@@ -30,6 +30,8 @@
 # a GAN learns from images alone).
 
 # %% [setup] id=setup
+import math
+
 import keras
 from keras import layers
 

@@ -1,0 +1,89 @@
+"""Every assignment's thresholds separate with margin: the reference earns full marks on three
+grading seeds (fresh data draws and initialisations) on TensorFlow and on JAX, and the wrong kind
+of model for the concept (dense for cnn, order-blind for rnn, no positions for transformer,
+linear for the MLP task, collapsed or noise generators for gan) gets no points for its metric on
+every seed.
+
+Exports are made in this process from the same solution-cell code a student would submit (the
+sandbox is tested elsewhere); training runs in trusted workers, one pool per backend.
+"""
+from __future__ import annotations
+
+import pytest
+
+from autograder import checks, fixtures
+from autograder import spec as specs
+from autograder.kinds import TaskResult
+from autograder.pipeline import Plan
+from autograder.pool import WorkerPool
+from autograder.sandbox.cells import code_cells
+from autograder.sandbox.child import run_call
+from autograder.sandbox.runner import Export
+
+pytestmark = pytest.mark.slow
+
+SEEDS = (1, 2, 3)
+BACKENDS = ("tensorflow", "jax")
+WRONG_KIND = {  # assignment -> (fixtures, the metric checks each must fail)
+    "perceptron": (["mlp_linear_hidden"], ["test_mlp_accuracy"]),
+    "cnn": (["dense_only"], ["test_cnn_accuracy"]),
+    "rnn": (["bag_of_steps"], ["test_rnn_accuracy"]),
+    "transformer": (["no_positions", "bag_of_tokens"], ["test_transformer_accuracy"]),
+    "gan": (["zero_init", "frozen_generator"],  # collapsed (ignores its noise); untrained noise
+            ["test_gan_inception_score", "test_gan_classes", "test_gan_frechet_distance"]),
+}
+
+
+def _namespace(assignment: str, fixture: str | None) -> dict:
+    """What the sandbox would hold after running the submission's cells (setup included)."""
+    source = fixtures.source_notebook(assignment)
+    text = None if fixture is None else fixtures.code(assignment, fixture)
+    nb = fixtures.submission_notebook(source, fixtures.cells_with(source, text))
+    namespace = {"__name__": "__main__"}
+    for cell in code_cells(nb):
+        exec(compile(cell.source, f"<{assignment} cell {cell.index}>", "exec"), namespace)  # noqa: S102
+    return namespace
+
+
+def _grade(pool, spec, namespace, seed) -> dict:
+    """{grade id: points} for the functions in ``namespace`` at grading seed ``seed``."""
+    plan = Plan(spec, grading_seed=seed)
+    export = Export(True, calls={c["key"]: run_call(c, namespace) for c in plan.calls})
+    futures = {name: pool.submit(job) for name, job in plan.jobs(export).items()}
+    results = {name: TaskResult.from_json(f.result()) for name, f in futures.items()}
+    return {r.grade_id: (r.points, r.max_points, r.message)
+            for r in checks.evaluate(spec, export, results, figures=False)}
+
+
+@pytest.fixture(scope="module", params=BACKENDS)
+def pool(request):
+    pytest.importorskip(request.param)
+    with WorkerPool(envs=[{"KERAS_BACKEND": request.param, "CUDA_VISIBLE_DEVICES": ""}]) as p:
+        yield request.param, p
+
+
+@pytest.mark.parametrize("assignment", list(WRONG_KIND))
+def test_reference_full_marks_on_every_seed_and_backend(pool, assignment):
+    backend, workers = pool
+    spec = specs.load(assignment)
+    namespace = _namespace(assignment, None)
+    for seed in SEEDS:
+        scored = _grade(workers, spec, namespace, seed)
+        lost = {gid: msg for gid, (pts, full, msg) in scored.items() if pts < full}
+        assert not lost, f"{assignment} on {backend}, grading seed {seed}: {lost}"
+
+
+@pytest.mark.parametrize("assignment", list(WRONG_KIND))
+def test_the_wrong_kind_of_model_misses_on_every_seed(pool, assignment):
+    backend, workers = pool
+    if backend != "tensorflow":
+        pytest.skip("the wrong kind is checked on the default backend")
+    names, metric_checks = WRONG_KIND[assignment]
+    spec = specs.load(assignment)
+    for fixture in names:
+        namespace = _namespace(assignment, fixture)
+        for seed in SEEDS:
+            scored = _grade(workers, spec, namespace, seed)
+            for gid in metric_checks:
+                points, _, message = scored[gid]
+                assert points == 0, f"{assignment}/{fixture}, seed {seed}: {gid} {message}"
