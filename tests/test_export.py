@@ -1,5 +1,6 @@
 """The sandbox's export is hostile data: every malformed file is one student's failure."""
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -11,7 +12,7 @@ GOOD = {"cells": [{"index": 1, "grade_id": "build_cnn", "skipped": [], "output":
                                 "compile_config": None}}}
 
 
-def _write(tmp_path, content) -> "Path":
+def _write(tmp_path, content) -> Path:
     path = tmp_path / "export.json"
     path.write_bytes(content if isinstance(content, bytes) else json.dumps(content).encode())
     return path

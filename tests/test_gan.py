@@ -207,24 +207,3 @@ def test_reference_builders_match_the_contract():
     assert d.layers[-1].get_config()["activation"] == "linear"  # a logit
     assert max(g.count_params(), d.count_params()) <= SPEC["tasks"]["gan"]["max_params"]
     assert isinstance(g, keras.Model)
-
-
-@pytest.mark.slow
-def test_reference_clears_every_threshold(digits):
-    from course import evaluator, gan
-
-    task = SPEC["tasks"]["gan"]
-    budget = task["budget"]
-    g, d = _pair(seed=task["seed"])
-    gan.train_gan(g, d, np.concatenate([digits.x_train, digits.x_val]),
-                  latent_dim=task["latent_dim"], steps=budget["steps"],
-                  batch_size=budget["batch_size"], progress=False, seed=task["seed"])
-    samples = gan.sample(g, task["samples"], task["latent_dim"], seed=task["seed"])
-    got = evaluator.scores(samples, real=digits.x_test,
-                           train=np.concatenate([digits.x_train, digits.x_val]))
-    for check in (c for c in SPEC["checks"] if c["kind"] == "metric"):
-        value, threshold = got[check["metric"]], check["threshold"]
-        if check["floor"] > threshold:
-            assert value <= threshold, (check["metric"], value)
-        else:
-            assert value >= threshold, (check["metric"], value)
