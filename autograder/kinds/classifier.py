@@ -76,7 +76,7 @@ def run(task, exports: dict, seed: int, *, progress: bool = False) -> TaskResult
     result.ok = True
     result.metrics = {"accuracy": float((predicted == splits.y_test).mean())}
     stopped = " (stopped by the time limit)" if fitted.stopped_by_time else ""
-    result.summary = f"on held-out data after {fitted.epochs_run} epochs{stopped}"
+    result.summary = f"on freshly drawn held-out data after {fitted.epochs_run} epochs{stopped}"
     result.history = fitted.history
     losses = fitted.history.get("loss", [])
     if any(not math.isfinite(v) for v in losses):

@@ -76,7 +76,8 @@ def run(task, exports: dict, seed: int, *, progress: bool = False) -> TaskResult
     result.ok = True
     result.metrics = {k: float(v) for k, v in scores.items()}
     stopped = " (stopped by the time limit)" if trained.stopped_by_time else ""
-    result.summary = f"after {trained.steps_run} training steps{stopped}"
+    result.summary = (f"after {trained.steps_run} training steps on freshly drawn digits"
+                      f"{stopped}")
     result.history = trained.history
     result.extra["samples"] = samples[:SAMPLES_SHOWN].round(3).tolist()
     return result
