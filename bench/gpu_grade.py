@@ -59,9 +59,10 @@ def _rows(run, students: dict[str, str]) -> list[dict]:
             for s, g in run.graded.items()]
 
 
-def grade_one_backend(args) -> dict:
+def grade_one_backend(args, save) -> dict:
     """Run in the backend's own process: grade every assignment (and the batch) with one pool
-    of warm trainers; return plain JSON."""
+    of warm trainers; ``save(result)`` after each, so a run stopped by its time limit still
+    reports what it finished."""
     from autograder import pipeline, spec
     from autograder.pool import WorkerPool
 
@@ -81,6 +82,9 @@ def grade_one_backend(args) -> dict:
             out["assignments"][assignment] = {
                 "stages": run.stages, "rows": _rows(run, students),
                 "total_seconds": round(time.perf_counter() - start, 2)}
+            save(out)
+            print(f"   {out['backend']}: {assignment} done in "
+                  f"{out['assignments'][assignment]['total_seconds']:.1f} s", flush=True)
         if args.batch:
             folder = args.notebooks / args.batch_of
             subs = {f"s{i:03d}": folder / "alice.ipynb" for i in range(args.batch)}
@@ -92,6 +96,7 @@ def grade_one_backend(args) -> dict:
                             "wall_seconds": round(wall, 2), "stages": run.stages,
                             "scores": scores,
                             "per_submission_seconds": round(wall / args.batch, 3)}
+            save(out)
     return out
 
 
@@ -112,9 +117,12 @@ def run_backend(backend: str, args) -> dict:
         os.killpg(proc.pid, signal.SIGKILL)
         proc.wait()
         code = f"none: stopped after {args.timeout:.0f} s"
-    if code != 0 or not result_path.exists():
+    if not result_path.exists():
         return {"backend": backend, "error": f"exit code {code}", "assignments": {}}
-    return json.loads(result_path.read_text())
+    result = json.loads(result_path.read_text())
+    if code != 0:  # what finished before it stopped
+        result["error"] = f"exit code {code} after {len(result['assignments'])} assignment(s)"
+    return result
 
 
 def rows(result: dict):
@@ -151,7 +159,6 @@ def markdown(results: list[dict], command: str) -> str:
     for res in results:
         if res.get("error"):
             lines.append(f"| {res['backend']} | {res['error']} |  |  |  |  |  |  |  |  |")
-            continue
         for assignment, a in res["assignments"].items():
             ref = next((r for r in a["rows"] if r["fixture"] == "reference"), None)
             others = [r for r in a["rows"] if r["fixture"] != "reference"]
@@ -213,8 +220,8 @@ def main(argv=None) -> int:
     args.out.mkdir(parents=True, exist_ok=True)
 
     if args.one:
-        result = grade_one_backend(args)
-        (args.out / f"grade_{args.one}.json").write_text(json.dumps(result, indent=1))
+        path = args.out / f"grade_{args.one}.json"
+        grade_one_backend(args, lambda result: path.write_text(json.dumps(result, indent=1)))
         return 0
 
     for assignment in args.assignments:
@@ -226,6 +233,7 @@ def main(argv=None) -> int:
         results.append(res)
         if res.get("error"):
             print(f"   FAILED: {res['error']}", flush=True)
+        if not res["assignments"]:
             continue
         print(f"   device: {device_of(res)}; trainers: {res['pool']}", flush=True)
         for assignment, r in rows(res):
@@ -239,7 +247,7 @@ def main(argv=None) -> int:
     (args.out / "gpu_grade.json").write_text(json.dumps(results, indent=1))
     print("\n" + table)
     full = all(r["score"] == r["max_score"] for res in results for _, r in rows(res)
-               if r["fixture"] == "reference")
+               if r["fixture"] == "reference")  # of what finished
     return 0 if full and all(not res.get("error") for res in results) else 1
 
 
