@@ -107,6 +107,12 @@ def evaluate(spec: Spec, export, results: dict[str, TaskResult], *, figures: boo
     """Every check of ``spec``, in order. ``results`` maps task name -> its TaskResult."""
     out, pictured = [], set()
     for check in spec.checks:
+        if export is not None and export.grade_cells is not None \
+                and check.grade_id not in export.grade_cells:
+            out.append(_lost(check, f"the test cell {check.grade_id} was deleted from your "
+                                    "notebook, so this check scores nothing: re-download the "
+                                    "release and copy your code into it"))
+            continue
         result = results.get(check.task)
         if check.kind == "metric":
             scored = _metric(check, export, result)

@@ -15,6 +15,7 @@ from pathlib import Path
 
 from course import runtime
 
+from . import checks as chk
 from . import pipeline
 from . import spec as specs
 from .workspace import Workspace, WorkspaceError
@@ -92,6 +93,12 @@ def grade(ws: Workspace, assignment: str, *, students: list[str] | None = None,
             ws.autograde(assignment, graded.student)
         except Exception as err:  # nbgrader refused this one notebook; the batch goes on
             unrecorded[graded.student] = str(err).strip().splitlines()[-1][:200]
+            why = graded.export.error or ("nbgrader could not grade this notebook (were its "
+                                          "test or solution cells changed?)")
+            graded.checks = [chk.CheckResult(c.grade_id, 0.0, c.max_points,
+                                             f"{why}; re-download the release and copy your "
+                                             "code into it") for c in graded.checks]
+            saved = {**graded.to_json(), "fingerprint": saved["fingerprint"]}
             try:
                 ws.record_zero(assignment, graded.student)
             except Exception as again:  # noqa: BLE001  (reported in the table, batch goes on)

@@ -66,6 +66,12 @@ def is_test_cell(cell: dict) -> bool:
     return bool(nb.get("grade")) and not nb.get("solution")
 
 
+def test_cell_ids(nb: dict) -> list[str]:
+    """The nbgrader ids of the notebook's test cells (a deleted one is a tampered check)."""
+    return [str(_nbgrader(c).get("grade_id")) for c in nb["cells"]
+            if isinstance(c, dict) and is_test_cell(c)]
+
+
 def code_cells(nb: dict) -> list[CodeCell]:
     """The cells the sandbox executes, in order."""
     cells = []

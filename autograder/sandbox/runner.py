@@ -23,7 +23,8 @@ import solutions
 
 from . import export as export_schema
 from . import isolation
-from .cells import NotebookError, code_cells, read_notebook
+from .child import CPU_MARKER
+from .cells import NotebookError, code_cells, read_notebook, test_cell_ids
 REPO_ROOT = Path(autograder.__file__).resolve().parent.parent
 
 
@@ -38,6 +39,7 @@ class Export:
     seconds: float = 0.0
     isolation: str = ""
     log: str = ""  # the child's own stdout/stderr (tail)
+    grade_cells: list | None = None  # ids of the test cells in the submitted notebook
 
 
 def hidden_paths(course_dir: Path | None) -> list[str]:
@@ -86,7 +88,8 @@ def run_notebook(notebook: Path, spec, calls: list[dict], *, course_dir: Path | 
     kinds: which function, with which arguments, exported as a model or as values)."""
     start = time.perf_counter()
     try:
-        request = _request(read_notebook(notebook), spec, calls, threads)
+        nb = read_notebook(notebook)
+        request = _request(nb, spec, calls, threads)
     except NotebookError as err:
         return Export(False, error=str(err))
     wall = wall_seconds or spec.sandbox.wall_seconds
@@ -121,6 +124,7 @@ def run_notebook(notebook: Path, spec, calls: list[dict], *, course_dir: Path | 
         isolation.release_cgroup(group)  # anything that left the process group dies too
         shutil.rmtree(scratch, ignore_errors=True)
     export.seconds = time.perf_counter() - start
+    export.grade_cells = test_cell_ids(nb)
     export.isolation = isolation.level() + ("+pids-cgroup" if group is not None else "")
     export.log = tail
     return export
@@ -132,6 +136,10 @@ def _read_export(out_path: Path, code: int, timed_out: bool, wall: float, tail: 
         return Export(False, error=f"your notebook did not finish within {wall:.0f} s when run "
                                    "for grading: look for an infinite loop or long training "
                                    "outside the functions you were asked to write")
+    if out_path.with_name(CPU_MARKER).exists():
+        reason = "it used more CPU time than allowed"
+        return Export(False, error=f"your notebook stopped the grading process before its "
+                                   f"functions could be checked ({reason})")
     if not out_path.exists():
         reason = _exit_reason(code, tail)
         return Export(False, error=f"your notebook stopped the grading process before its "

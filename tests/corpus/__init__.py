@@ -1,0 +1,1 @@
+"""Hostile and broken submissions, as data (see cases.py)."""

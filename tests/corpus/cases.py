@@ -1,0 +1,512 @@
+"""A corpus of hostile and broken submissions, each with the outcome the grader must give it.
+
+Each :class:`Case` is data: which assignment it attacks, what it does, how its notebook is made
+and what it must score. ``code`` is solution-cell code (it goes in through
+``fixtures.cells_with(source, code)``: the cells of the pinned functions it defines get it, the
+rest keep the reference; code that defines none of them replaces the first solution cell).
+``notebook`` instead transforms the released notebook JSON into what the student hands in (JSON,
+or raw bytes for files that are not JSON). In ``code``, ``COURSE_DIR`` stands for the course
+directory's path (as a Python string literal): a student who knows where the course lives.
+
+Expectations: the case scores at most ``max_points`` (exactly ``points`` when given), its
+one-line reason contains ``reason``, and ``unreadable`` says nbgrader itself cannot read the
+notebook (so the batch records a zero for it, listed in ``Report.unrecorded``).
+
+Conventions that keep the corpus cheap (only the reference and a few perceptron cases train):
+- cnn cases end in a model that is *not compiled* unless the attack worked (``STOLEN``): such a
+  model earns exactly the 2 structural points and is never trained. An attack that worked
+  compiles it, which shows up as more points.
+- perceptron cases either replace both builders with ``None``-returning ones (no training) or
+  keep the reference builders on purpose (exact partial scores show nothing else was harmed).
+"""
+from __future__ import annotations
+
+import inspect
+import json
+import os
+from dataclasses import dataclass
+from typing import Callable
+
+import solutions.perceptron
+
+
+@dataclass(frozen=True)
+class Case:
+    id: str
+    assignment: str
+    does: str  # one line: what the submission does
+    max_points: float
+    reason: str  # a substring of the one-line reason
+    code: str | None = None
+    notebook: Callable[[dict], object] | None = None  # release JSON -> JSON or bytes
+    points: float | None = None  # the exact score, where it is known
+    unreadable: bool = False  # nbgrader cannot read it either: zero recorded, in .unrecorded
+    needs_namespaces: bool = False  # the defence is the namespace sandbox (hidden paths, no net)
+    slow: bool = False  # runs into the sandbox's wall-clock limit
+    student: str | None = None  # the student id, when the id itself is the point
+
+    @property
+    def student_id(self) -> str:
+        return self.student or self.id
+
+
+# -- cnn building blocks ------------------------------------------------------------------------
+
+CNN_STOLEN_OR_NOT = '''
+
+def build_cnn(input_shape, num_classes):
+    """Compiled (so trainable, worth points) only if the attack above worked."""
+    model = keras.Sequential([
+        keras.Input(shape=input_shape),
+        layers.Conv2D(16, 3, padding="same", activation="relu"),
+        layers.GlobalMaxPooling2D(),
+        layers.Dense(num_classes),
+    ])
+    if STOLEN:
+        model.compile(optimizer="adam", metrics=["accuracy"],
+                      loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+    return model
+'''
+UNCOMPILED = "STOLEN = False\n" + CNN_STOLEN_OR_NOT  # exactly 2 points, never trained
+
+
+def _cnn_model(*layer_lines: str, compile_it: bool = True) -> str:
+    body = "".join(f"        {line},\n" for line in layer_lines)
+    comp = ('    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy", '
+            'metrics=["accuracy"])\n') if compile_it else ""
+    return ("def build_cnn(input_shape, num_classes):\n"
+            "    model = keras.Sequential([\n"
+            "        keras.Input(shape=input_shape),\n" + body + "    ])\n" + comp
+            + "    return model\n")
+
+
+# -- perceptron building blocks -----------------------------------------------------------------
+
+NO_MODELS = '''
+
+def build_perceptron(input_dim):
+    return None
+
+
+def build_mlp(input_dim):
+    return None
+'''
+REFERENCE_FIT = inspect.getsource(solutions.perceptron.perceptron_fit)
+
+
+# -- notebook transforms ------------------------------------------------------------------------
+
+def _truncated(nb: dict) -> bytes:
+    return json.dumps(nb).encode()[:5000]
+
+
+def _enormous(nb: dict) -> dict:
+    nb = json.loads(json.dumps(nb))
+    code = next(c for c in nb["cells"] if c["cell_type"] == "code")
+    code["outputs"] = [{"output_type": "stream", "name": "stdout", "text": "x" * 21_000_000}]
+    return nb
+
+
+def _is_test_cell(cell: dict) -> bool:
+    meta = cell.get("metadata", {}).get("nbgrader", {})
+    return bool(meta.get("grade")) and not meta.get("solution")
+
+
+def _reference(nb: dict, assignment: str) -> dict:
+    from autograder import fixtures
+
+    return fixtures.submission_notebook(
+        nb, fixtures.cells_with(fixtures.source_notebook(assignment), None))
+
+
+def _without_test_cells(nb: dict) -> dict:
+    nb = _reference(nb, "perceptron")
+    nb["cells"] = [c for c in nb["cells"] if not _is_test_cell(c)]
+    return nb
+
+
+def _edited_test_cells(nb: dict) -> dict:
+    nb = _reference(nb, "perceptron")
+    for cell in nb["cells"]:
+        if _is_test_cell(cell):
+            cell["metadata"]["nbgrader"]["points"] = 100
+            cell["source"] = "assert True  # edited by the student"
+    return nb
+
+
+def _added_grade_cell(nb: dict) -> dict:
+    nb = _reference(nb, "perceptron")
+    nb["cells"].append({
+        "cell_type": "code", "execution_count": None, "outputs": [], "source": "assert True",
+        "metadata": {"nbgrader": {"grade": True, "solution": False, "locked": False,
+                                  "points": 1000, "grade_id": "test_bonus",
+                                  "schema_version": 3}}})
+    return nb
+
+
+def _solution_cell_as_grade_cell(nb: dict) -> dict:
+    """The student marks their own solution cell as worth 1000 points."""
+    nb = _reference(nb, "perceptron")
+    for cell in nb["cells"]:
+        meta = cell.get("metadata", {}).get("nbgrader", {})
+        if meta.get("solution"):
+            meta.update(grade=True, points=1000)
+    return nb
+
+
+# -- the corpus ---------------------------------------------------------------------------------
+
+CASES: list[Case] = [
+    # ---- time, memory, processes, output, disk (cnn) ----
+    Case("cnn-infinite-loop", "cnn", "spins in `while True: pass` at the top level",
+         0, "did not finish within", code="while True:\n    pass\n", slow=True),
+    Case("cnn-memory-bomb", "cnn", "build_cnn allocates a 160 GB array",
+         0, "MemoryError",
+         code="import numpy as np\n\n\ndef build_cnn(input_shape, num_classes):\n"
+              "    hog = np.ones((200_000, 100_000))\n    return hog\n"),
+    Case("cnn-fork-bomb", "cnn", "forks until the process limit refuses, children linger",
+         2, "not compiled", points=2, code='''import os, time
+forks, start = 0, time.monotonic()
+try:
+    while forks < 600 and time.monotonic() - start < 5:  # past the 512 limit (root: no limit)
+        if os.fork() == 0:
+            try:
+                time.sleep(300)
+            finally:
+                os._exit(0)
+        forks += 1
+except OSError as err:
+    print("fork refused after", forks, type(err).__name__)
+''' + UNCOMPILED),
+    Case("cnn-output-flood", "cnn", "prints 2 GB in a loop (the sandbox keeps a bounded tail)",
+         2, "not compiled", points=2,
+         code="chunk = 'x' * 1_000_000\nfor _ in range(2_000):\n    print(chunk)\n" + UNCOMPILED),
+    Case("cnn-stdout-fd-flood", "cnn", "writes 200 MB straight to file descriptor 1 (the log)",
+         2, "not compiled", points=2,
+         code="import os\nchunk = b'y' * 1_000_000\ntry:\n    for _ in range(200):\n"
+              "        os.write(1, chunk)\nexcept OSError as err:\n    print('stopped:', err)\n"
+              + UNCOMPILED),
+    Case("cnn-huge-file", "cnn", "writes a 1 GB file into its working directory",
+         2, "not compiled", points=2,
+         code="chunk = b'z' * 1_000_000\ntry:\n    with open('big.bin', 'wb') as fh:\n"
+              "        for _ in range(1_000):\n            fh.write(chunk)\n"
+              "except OSError as err:\n    print('stopped:', err)\n" + UNCOMPILED),
+    Case("cnn-open-files", "cnn", "opens files until the descriptor limit and keeps them open",
+         2, "not compiled", points=2,
+         code="import os\nkept = []\ntry:\n    while True:\n"
+              "        kept.append(open(os.devnull))\nexcept OSError as err:\n"
+              "    print('refused after', len(kept), type(err).__name__)\n" + UNCOMPILED),
+    Case("cnn-kills-itself", "cnn", "sends SIGKILL to its own process (a no-op for PID 1 of "
+         "the sandbox's PID namespace)", 0, "test_cnn_builds", code="import os, signal\nos.kill(os.getpid(), signal.SIGKILL)\n"),
+    # ---- network, hidden files, writes (cnn; the namespace sandbox is the defence) ----
+    Case("cnn-network", "cnn", "opens TCP connections and resolves names; compiles if any works",
+         2, "not compiled", points=2, needs_namespaces=True, code='''import socket
+STOLEN = False
+for host, port in [("1.1.1.1", 80), ("8.8.8.8", 53), ("pypi.org", 443)]:
+    try:
+        socket.create_connection((host, port), timeout=2).close()
+        STOLEN = True
+    except OSError as err:
+        print("blocked:", host, type(err).__name__)
+''' + CNN_STOLEN_OR_NOT),
+    Case("cnn-reads-solutions", "cnn", "imports solutions.cnn and reads solutions/cnn.py",
+         2, "not compiled", points=2, needs_namespaces=True, code='''import os
+import autograder
+STOLEN = False
+try:
+    from solutions.cnn import build_cnn as stolen_build_cnn
+    STOLEN = True
+except Exception as err:
+    print("import blocked:", type(err).__name__)
+root = os.path.dirname(os.path.dirname(autograder.__file__))
+try:
+    STOLEN = STOLEN or "def build_cnn" in open(os.path.join(root, "solutions", "cnn.py")).read()
+except OSError as err:
+    print("read blocked:", type(err).__name__)
+''' + CNN_STOLEN_OR_NOT),
+    Case("cnn-reads-specs-and-tests", "cnn",
+         "reads the grading spec, hidden test sources, challenges and the test suite",
+         2, "not compiled", points=2, needs_namespaces=True, code='''import os
+import autograder
+STOLEN = False
+package = os.path.dirname(autograder.__file__)
+root = os.path.dirname(package)
+for path in [os.path.join(package, "specs", "cnn.json"),
+             os.path.join(package, "challenges", "perceptron.py"),
+             os.path.join(package, "fixtures", "cnn", "dense_only.py"),
+             os.path.join(root, "assignments", "cnn"),
+             os.path.join(root, "tests", "test_sandbox.py")]:
+    try:
+        if os.path.isdir(path):
+            STOLEN = STOLEN or bool(os.listdir(path))
+        else:
+            STOLEN = STOLEN or bool(open(path).read())
+    except OSError as err:
+        print("blocked:", path, type(err).__name__)
+''' + CNN_STOLEN_OR_NOT),
+    Case("cnn-reads-course-dir", "cnn",
+         "reads the grading seed, the gradebook and other students' submissions",
+         2, "not compiled", points=2, needs_namespaces=True, code='''import glob, os
+course = COURSE_DIR
+STOLEN = False
+for path in ["grading_seed", "gradebook.db", "release/cnn/cnn.ipynb"]:
+    try:
+        STOLEN = STOLEN or bool(open(os.path.join(course, path), "rb").read())
+    except OSError as err:
+        print("blocked:", path, type(err).__name__)
+STOLEN = STOLEN or bool(glob.glob(os.path.join(course, "submitted", "*", "cnn", "*.ipynb")))
+''' + CNN_STOLEN_OR_NOT),
+    Case("cnn-writes-course-and-grader", "cnn",
+         "tries to write the gradebook, other submissions, the specs and the grader's code",
+         2, "not compiled", points=2, needs_namespaces=True, code='''import os, sys
+import autograder
+course = COURSE_DIR
+package = os.path.dirname(autograder.__file__)
+STOLEN = False
+targets = [os.path.join(course, "gradebook.db"), os.path.join(course, "forged.txt"),
+           os.path.join(course, "submitted", "reference", "cnn", "cnn.ipynb"),
+           os.path.join(package, "specs", "forged.json"), os.path.join(package, "checks.py"),
+           os.path.join(sys.prefix, "forged.txt")]
+for path in targets:
+    try:
+        open(path, "a").close()  # append nothing: proves write access, changes no content
+        STOLEN = True
+        print("WROTE", path)
+    except OSError as err:
+        print("blocked:", path, type(err).__name__)
+''' + CNN_STOLEN_OR_NOT),
+    # ---- forging the export (cnn) ----
+    Case("cnn-patches-export-model", "cnn",
+         "replaces the sandbox's export_model with one that claims full marks",
+         0, "export was damaged", code='''import sys
+import autograder.sandbox.child as imported_child
+
+
+def forged(name, model):
+    return {"ok": True, "score": 10, "points": 10, "passed": True}
+
+
+for module in (sys.modules["__main__"], imported_child):
+    module.export_model = forged
+
+
+def build_cnn(input_shape, num_classes):
+    return None
+'''),
+    Case("cnn-atexit-forged-marks", "cnn",
+         "an atexit handler overwrites the export (sys.argv[2]) with full-marks JSON",
+         0, "no result came back", code='''import atexit, json, sys
+
+
+def forge():
+    with open(sys.argv[2], "w") as fh:
+        json.dump({"cells": [], "calls": {}, "score": 10, "max_score": 10,
+                   "checks": [{"grade_id": "test_cnn_accuracy", "points": 7}]}, fh)
+
+
+atexit.register(forge)
+'''),
+    Case("cnn-atexit-deep-json", "cnn",
+         "an atexit handler overwrites the export with JSON nested 100,000 deep",
+         0, "nested too deeply", code='''import atexit, sys
+
+
+def forge():
+    with open(sys.argv[2], "w") as fh:
+        fh.write("[" * 100_000 + "]" * 100_000)
+
+
+atexit.register(forge)
+'''),
+    Case("cnn-atexit-wrong-shape", "cnn",
+         "an atexit handler overwrites the export with a JSON list",
+         0, "expected an object", code='''import atexit, sys
+
+
+def forge():
+    with open(sys.argv[2], "w") as fh:
+        fh.write("[1, 2, 3]")
+
+
+atexit.register(forge)
+'''),
+    # ---- the pinned function missing, misnamed, mis-signed, returning non-models (cnn) ----
+    Case("cnn-function-missing", "cnn", "defines no build_cnn at all",
+         0, "build_cnn is not defined", code="x = 1\n"),
+    Case("cnn-function-misnamed", "cnn", "defines build_CNN instead of build_cnn",
+         0, "build_cnn is not defined",
+         code="def build_CNN(input_shape, num_classes):\n    return None\n"),
+    Case("cnn-wrong-signature", "cnn", "build_cnn takes one argument",
+         0, "TypeError",
+         code="def build_cnn(input_shape):\n    return None\n"),
+    Case("cnn-returns-none", "cnn", "build_cnn returns None",
+         0, "must return a keras.Model",
+         code="def build_cnn(input_shape, num_classes):\n    pass\n"),
+    Case("cnn-returns-layer", "cnn", "build_cnn returns a Dense layer, not a model",
+         0, "returned Dense",
+         code="def build_cnn(input_shape, num_classes):\n    return layers.Dense(num_classes)\n"),
+    # ---- what a model may contain (cnn; refused before training) ----
+    Case("cnn-lambda-layer", "cnn", "a Lambda layer (Python code inside the model)",
+         0, "Lambda", code=_cnn_model("layers.Lambda(lambda x: x * 2.0)", "layers.Flatten()",
+                                      "layers.Dense(num_classes)")),
+    Case("cnn-custom-layer", "cnn", "a student-defined Layer subclass",
+         0, "custom", code='''class Doubler(keras.layers.Layer):
+    def call(self, x):
+        return x * 2.0
+
+
+''' + _cnn_model("Doubler()", "layers.Flatten()", "layers.Dense(num_classes)")),
+    Case("cnn-smuggled-constant", "cnn",
+         "weights smuggled as a list in a Constant initializer",
+         0, "numbers", code='''def build_cnn(input_shape, num_classes):
+    weights = [[0.01 * ((i * 7 + j) % 13) for j in range(num_classes)] for i in range(256)]
+    model = keras.Sequential([
+        keras.Input(shape=input_shape),
+        layers.Flatten(),
+        layers.Dense(num_classes, kernel_initializer=keras.initializers.Constant(weights)),
+    ])
+    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    return model
+'''),
+    Case("cnn-smuggled-numbers", "cnn", "hundreds of numbers spread over layer arguments",
+         0, "numbers", code='''def build_cnn(input_shape, num_classes):
+    model = keras.Sequential([keras.Input(shape=input_shape)]
+                             + [layers.Rescaling(1.0 + i / 1000, offset=i / 1000)
+                                for i in range(300)]
+                             + [layers.Flatten(), layers.Dense(num_classes)])
+    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    return model
+'''),
+    Case("cnn-over-parameter-cap", "cnn", "a 2-million-parameter dense model",
+         0, "parameters; the limit", code=_cnn_model(
+             "layers.Flatten()", "layers.Dense(4096, activation='relu')",
+             "layers.Dense(256, activation='relu')", "layers.Dense(num_classes)")),
+    Case("cnn-over-activation-cap", "cnn", "8,000 filters at full resolution",
+         0, "values per example", code=_cnn_model(
+             "layers.Conv2D(8000, 1)", "layers.GlobalMaxPooling2D()",
+             "layers.Dense(num_classes)")),
+    # ---- notebooks that are not notebooks (cnn; refused before the sandbox) ----
+    Case("cnn-notebook-truncated", "cnn", "a notebook cut off after 5,000 bytes",
+         0, "not a valid notebook", notebook=_truncated, unreadable=True),
+    Case("cnn-notebook-empty", "cnn", "an empty file", 0, "not a valid notebook",
+         notebook=lambda nb: b"", unreadable=True),
+    Case("cnn-notebook-binary", "cnn", "random binary bytes", 0, "not a valid notebook",
+         notebook=lambda nb: os.urandom(4096), unreadable=True),
+    Case("cnn-notebook-not-a-notebook", "cnn", "valid JSON without a list of cells",
+         0, "no list of cells", notebook=lambda nb: {"cells": 5, "metadata": {}},
+         unreadable=True),
+    Case("cnn-notebook-enormous", "cnn", "a valid notebook of 21 MB (a huge output kept)",
+         0, "the limit is", notebook=_enormous),
+    # ---- perceptron: time, values, patching ----
+    Case("perceptron-sleep-forever", "perceptron", "sleeps forever at the top level",
+         0, "did not finish within", code="import time\ntime.sleep(10**6)\n", slow=True),
+    Case("perceptron-fit-returns-nan", "perceptron", "perceptron_fit returns NaN weights",
+         0, "NaN", code='''def perceptron_fit(X, y, epochs=20, learning_rate=0.1):
+    return np.full(X.shape[1], np.nan), float("nan")
+''' + NO_MODELS),
+    Case("perceptron-fit-returns-generator", "perceptron",
+         "perceptron_fit returns a generator", 0, "returned a generator",
+         code='''def perceptron_fit(X, y, epochs=20, learning_rate=0.1):
+    return (v for v in X)
+''' + NO_MODELS),
+    Case("perceptron-fit-returns-huge", "perceptron",
+         "perceptron_fit returns 100 million numbers", 0, "test_perceptron_fit_heldout",
+         code='''def perceptron_fit(X, y, epochs=20, learning_rate=0.1):
+    return np.zeros(100_000_000, dtype="float32"), 0.0
+''' + NO_MODELS),
+    Case("perceptron-fit-wrong-signature", "perceptron",
+         "perceptron_fit takes no epochs or learning_rate", 0, "TypeError",
+         code='''def perceptron_fit(X, y):
+    return np.zeros(X.shape[1]), 0.0
+''' + NO_MODELS),
+    Case("perceptron-patches-protocol", "perceptron",
+         "replaces protocol.encode so perceptron_fit 'returns' a full-marks metrics dict",
+         0, "test_perceptron_fit_heldout", code='''import autograder.sandbox.protocol as protocol
+
+
+def forged(value, **kwargs):
+    return {"metrics": {"heldout_accuracy": 1.0}, "message": "perfect"}
+
+
+protocol.encode = forged
+
+
+def perceptron_fit(X, y, epochs=20, learning_rate=0.1):
+    return np.zeros(X.shape[1]), 0.0
+''' + NO_MODELS),
+    Case("perceptron-patches-numpy", "perceptron",
+         "makes numpy's mean/argmax/isfinite lie and fits nothing; builders are the reference",
+         9, "test_perceptron_fit_heldout", points=9, code='''import numpy
+
+
+def perceptron_fit(X, y, epochs=20, learning_rate=0.1):
+    numpy.mean = lambda *a, **k: 1.0
+    numpy.argmax = lambda *a, **k: 0
+    numpy.isfinite = lambda *a, **k: True
+    return np.zeros(X.shape[1]), 0.0
+'''),
+    Case("perceptron-patches-keras", "perceptron",
+         "makes keras' fit/evaluate/predict claim perfection; build_mlp has no hidden layer",
+         8, "test_mlp_accuracy", points=8, code='''def build_mlp(input_dim):
+    class Perfect(keras.callbacks.History):
+        pass
+    keras.Model.fit = lambda self, *a, **k: Perfect()
+    keras.Model.evaluate = lambda self, *a, **k: [0.0, 1.0]
+    keras.Model.predict = lambda self, x, *a, **k: np.ones((len(x), 1))
+    model = keras.Sequential([keras.Input(shape=(input_dim,)),
+                              layers.Dense(1, activation="sigmoid")])
+    model.compile(optimizer="adam", loss="binary_crossentropy", metrics=["accuracy"])
+    return model
+'''),
+    Case("perceptron-nan-loss", "perceptron",
+         "build_mlp's learning rate is 1e30: the loss goes to NaN", 8, "test_mlp_accuracy",
+         code='''def build_mlp(input_dim):
+    model = keras.Sequential([keras.Input(shape=(input_dim,)),
+                              layers.Dense(16, activation="relu"),
+                              layers.Dense(1, activation="sigmoid")])
+    model.compile(optimizer=keras.optimizers.SGD(learning_rate=1e30),
+                  loss="binary_crossentropy", metrics=["accuracy"])
+    return model
+'''),
+    Case("perceptron-fit-missing", "perceptron",
+         "no perceptron_fit (its cell holds other code); builders are the reference",
+         9, "perceptron_fit is not defined", points=9, code="print('I gave up')\n"),
+    # ---- perceptron: edited notebooks (reference code, so full marks, never more) ----
+    Case("perceptron-deleted-test-cells", "perceptron", "every test cell deleted",
+         0, "was deleted from your notebook", points=0, notebook=_without_test_cells),
+    Case("perceptron-edited-test-cells", "perceptron",
+         "test cells rewritten to `assert True` and worth 100 points each",
+         12, "all checks passed", points=12, notebook=_edited_test_cells),
+    Case("perceptron-added-grade-cell", "perceptron", "adds a grade cell worth 1000 points",
+         0, "nbgrader could not grade this notebook", points=0, notebook=_added_grade_cell,
+         unreadable=True),
+    Case("perceptron-solution-cells-graded", "perceptron",
+         "marks its solution cells as grade cells worth 1000 points each",
+         0, "nbgrader could not grade this notebook", points=0,
+         notebook=_solution_cell_as_grade_cell, unreadable=True),
+    # ---- perceptron: odd student ids (reference perceptron_fit, no models: exactly 3) ----
+    Case("perceptron-id-with-spaces", "perceptron", "student id with spaces",
+         3, "test_perceptron_builds", points=3, code=REFERENCE_FIT + NO_MODELS,
+         student="Ada Lovelace"),
+    Case("perceptron-id-unicode", "perceptron", "student id in unicode",
+         3, "test_perceptron_builds", points=3, code=REFERENCE_FIT + NO_MODELS,
+         student="ünïcødé-学生"),
+    Case("perceptron-id-leading-dash", "perceptron", "student id starting with a dash",
+         3, "test_perceptron_builds", points=3, code=REFERENCE_FIT + NO_MODELS,
+         student="-rf"),
+]
+
+
+def by_assignment(assignment: str) -> list[Case]:
+    return [c for c in CASES if c.assignment == assignment]
+
+
+def _unique() -> None:
+    ids = [c.id for c in CASES]
+    students = [(c.assignment, c.student_id) for c in CASES]
+    assert len(set(ids)) == len(ids), "case ids must be unique"
+    assert len(set(students)) == len(students), "student ids must be unique per assignment"
+    assert all((c.code is None) != (c.notebook is None) for c in CASES), "code xor notebook"
+
+
+_unique()
