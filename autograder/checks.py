@@ -65,7 +65,7 @@ def _output_shape(check: Check, info: ModelInfo) -> CheckResult:
                            f"output shape {_shape_text(got)} as expected")
     return _lost(check, f"{check.function}: expected output shape {_shape_text(expected)}, "
                         f"received {_shape_text(got)}; the last layer needs "
-                        f"{expected[-1]} units per example")
+                        f"{expected[-1]} unit{'s' if expected[-1] != 1 else ''} per example")
 
 
 def _compiled(check: Check, info: ModelInfo) -> CheckResult:
