@@ -15,9 +15,7 @@ from nbformat.v4 import new_output
 from nbgrader.preprocessors import NbGraderPreprocessor
 from traitlets import Unicode
 
-
-def results_path(results_dir: Path, assignment: str, student: str) -> Path:
-    return Path(results_dir) / assignment / f"{student}.json"  # as Workspace.result_path
+from .workspace import result_path
 
 
 def _grade_outputs(check: dict) -> list:
@@ -52,7 +50,7 @@ class FillGrades(NbGraderPreprocessor):
 
     def preprocess(self, nb, resources):
         info = resources["nbgrader"]
-        path = results_path(Path(self.results_dir), info["assignment"], info["student"])
+        path = result_path(Path(self.results_dir), info["assignment"], info["student"])
         if not path.exists():
             raise FileNotFoundError(f"no grading results at {path}: run `course grade "
                                     f"{info['assignment']}` (it writes them) before autograde")

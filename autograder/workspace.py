@@ -42,6 +42,12 @@ def _tools_on_path() -> None:
         os.environ["PATH"] = bindir + os.pathsep + os.environ.get("PATH", "")
 
 
+def result_path(results_dir: Path, assignment: str, student: str) -> Path:
+    """Where one student's grading result lives (written by ``course grade``, read by
+    :class:`~autograder.fill_grades.FillGrades`)."""
+    return Path(results_dir) / assignment / f"{student}.json"
+
+
 class WorkspaceError(RuntimeError):
     """An instructor step failed; the message says which and what to do."""
 
@@ -89,7 +95,7 @@ class Workspace:
                                  "seed (grades of values checks may change)") from None
 
     def result_path(self, assignment: str, student: str) -> Path:
-        return self.results_dir / assignment / f"{student}.json"
+        return result_path(self.results_dir, assignment, student)
 
     def save_result(self, assignment: str, student: str, result: dict) -> Path:
         """Write one student's grading result atomically (a kill leaves the old file or the

@@ -38,6 +38,16 @@ def task_seed(task, grading_seed: int) -> int:
     return int(state) % 2**31  # every loader and backend accepts it
 
 
+def model_calls(spec, task) -> list[dict]:
+    """One call per function of ``task``, with the spec's arguments, exported as a model."""
+    out = []
+    for fn in task.functions:
+        how = spec.functions.get(fn, {})
+        out.append({"key": fn, "function": fn, "export": "model",
+                    "args": how.get("args", []), "kwargs": how.get("kwargs", {})})
+    return out
+
+
 def graded_data(task, seed: int):
     """The task's data as grading draws it: the loader's public ``seed`` (the one students use)
     replaced by the task's seed, so the graded train/validation/test split is a fresh draw from

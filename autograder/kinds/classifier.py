@@ -9,14 +9,12 @@ import math
 import time
 import traceback
 
-from . import graded_data
+from . import graded_data, model_calls
 from .result import ModelInfo, TaskResult
 
 
 def calls(spec, task, seed: int) -> list[dict]:
-    how = spec.functions.get(task.function, {})
-    return [{"key": task.function, "function": task.function, "export": "model",
-             "args": how.get("args", []), "kwargs": how.get("kwargs", {})}]
+    return model_calls(spec, task)
 
 
 def _timed(timings: dict, key: str, fn, *args, **kwargs):

@@ -9,19 +9,14 @@ import traceback
 
 import numpy as np
 
-from . import classifier, graded_data
+from . import classifier, graded_data, model_calls
 from .result import TaskResult
 
 SAMPLES_SHOWN = 64  # images sent back for the feedback grid
 
 
 def calls(spec, task, seed: int) -> list[dict]:
-    out = []
-    for fn in task.functions:
-        how = spec.functions.get(fn, {})
-        out.append({"key": fn, "function": fn, "export": "model",
-                    "args": how.get("args", []), "kwargs": how.get("kwargs", {})})
-    return out
+    return model_calls(spec, task)
 
 
 def _shape_problem(generator, discriminator, latent_dim: int, image_shape: tuple) -> str | None:
