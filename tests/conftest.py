@@ -52,3 +52,20 @@ def make_submission(tmp_path, source_nb_json):
         return path
 
     return make
+
+
+def run_submission_cells(assignment: str, fixture: str | None = None) -> dict:
+    """The namespace the sandbox holds after running the cells of a submission whose solution
+    cells hold ``fixture`` (None: the reference), setup cell included. For tests that need the
+    exported functions in this process (the sandbox itself is tested in test_sandbox.py)."""
+    from autograder import fixtures
+    from autograder.sandbox.cells import code_cells
+
+    source = fixtures.source_notebook(assignment)
+    text = None if fixture is None else fixtures.code(assignment, fixture)
+    nb = fixtures.submission_notebook(source, fixtures.cells_with(source, text))
+    namespace = {"__name__": "__main__"}
+    for cell in code_cells(nb):
+        exec(compile(cell.source, f"<{assignment} cell {cell.index}>", "exec"),  # noqa: S102
+             namespace)
+    return namespace

@@ -11,14 +11,14 @@ from __future__ import annotations
 
 import pytest
 
-from autograder import checks, fixtures
+from autograder import checks
 from autograder import spec as specs
 from autograder.kinds import TaskResult
 from autograder.pipeline import Plan
 from autograder.pool import WorkerPool
-from autograder.sandbox.cells import code_cells
 from autograder.sandbox.child import run_call
 from autograder.sandbox.runner import Export
+from conftest import run_submission_cells
 
 pytestmark = pytest.mark.slow
 
@@ -32,17 +32,6 @@ WRONG_KIND = {  # assignment -> (fixtures, the metric checks each must fail)
     "gan": (["zero_init", "frozen_generator"],  # collapsed (ignores its noise); untrained noise
             ["test_gan_inception_score", "test_gan_classes", "test_gan_frechet_distance"]),
 }
-
-
-def _namespace(assignment: str, fixture: str | None) -> dict:
-    """What the sandbox would hold after running the submission's cells (setup included)."""
-    source = fixtures.source_notebook(assignment)
-    text = None if fixture is None else fixtures.code(assignment, fixture)
-    nb = fixtures.submission_notebook(source, fixtures.cells_with(source, text))
-    namespace = {"__name__": "__main__"}
-    for cell in code_cells(nb):
-        exec(compile(cell.source, f"<{assignment} cell {cell.index}>", "exec"), namespace)  # noqa: S102
-    return namespace
 
 
 def _grade(pool, spec, namespace, seed) -> dict:
@@ -66,7 +55,7 @@ def pool(request):
 def test_reference_full_marks_on_every_seed_and_backend(pool, assignment):
     backend, workers = pool
     spec = specs.load(assignment)
-    namespace = _namespace(assignment, None)
+    namespace = run_submission_cells(assignment, None)
     for seed in SEEDS:
         scored = _grade(workers, spec, namespace, seed)
         lost = {gid: msg for gid, (pts, full, msg) in scored.items() if pts < full}
@@ -81,7 +70,7 @@ def test_the_wrong_kind_of_model_misses_on_every_seed(pool, assignment):
     names, metric_checks = WRONG_KIND[assignment]
     spec = specs.load(assignment)
     for fixture in names:
-        namespace = _namespace(assignment, fixture)
+        namespace = run_submission_cells(assignment, fixture)
         for seed in SEEDS:
             scored = _grade(workers, spec, namespace, seed)
             for gid in metric_checks:

@@ -1,8 +1,8 @@
 import pytest
 
-from autograder import fixtures, notebooks
+from autograder import notebooks
 from autograder import spec as specs
-from autograder.sandbox.cells import code_cells
+from conftest import run_submission_cells
 
 ASSIGNMENTS = specs.available()
 
@@ -26,11 +26,7 @@ def test_the_reference_runs_from_the_notebooks_own_cells(assignment):
     pinned function, and the builders build: no import the setup cell forgot."""
     import keras
 
-    source = fixtures.source_notebook(assignment)
-    nb = fixtures.submission_notebook(source, fixtures.cells_with(source, None))
-    namespace = {"__name__": "__main__"}
-    for cell in code_cells(nb):
-        exec(compile(cell.source, f"<cell {cell.index}>", "exec"), namespace)  # noqa: S102
+    namespace = run_submission_cells(assignment)
     spec = specs.load(assignment)
     for name, how in spec.functions.items():
         assert callable(namespace.get(name)), name
