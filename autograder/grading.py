@@ -94,10 +94,10 @@ def grade(ws: Workspace, assignment: str, *, students: list[str] | None = None,
         except Exception as err:  # nbgrader refused this one notebook; the batch goes on
             unrecorded[graded.student] = str(err).strip().splitlines()[-1][:200]
             why = graded.export.error or ("nbgrader could not grade this notebook (were its "
-                                          "test or solution cells changed?)")
-            graded.checks = [chk.CheckResult(c.grade_id, 0.0, c.max_points,
-                                             f"{why}; re-download the release and copy your "
-                                             "code into it") for c in graded.checks]
+                                          "test or solution cells changed?); re-download the "
+                                          "release and copy your code into it")
+            graded.checks = [chk.CheckResult(c.grade_id, 0.0, c.max_points, why)
+                             for c in graded.checks]
             saved = {**graded.to_json(), "fingerprint": saved["fingerprint"]}
             try:
                 ws.record_zero(assignment, graded.student)
