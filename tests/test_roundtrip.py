@@ -36,7 +36,9 @@ def test_reference_full_marks_and_each_mistake_below_with_a_reason(demo_run, ass
 
 def test_known_mistakes_lose_points_for_the_right_reason(demo_run):
     cnn = demo_run["reports"]["cnn"].graded
-    assert cnn["bob"].score == 3 and "accuracy" in cnn["bob"].reason  # dense only
+    # dense only: the three shape/compile points, and none (or next to none) for accuracy; the
+    # grading seed is drawn per course, so the exact accuracy moves from run to run
+    assert 3 <= cnn["bob"].score < 4 and "accuracy" in cnn["bob"].reason
     assert cnn["dave"].score == 0 and "kernel_size" in cnn["dave"].reason
     assert cnn["erin"].score == 2 and "not compiled" in cnn["erin"].reason
     assert cnn["frank"].score == 0 and "Lambda" in cnn["frank"].reason
