@@ -69,16 +69,30 @@ def place_on_canvas(images: np.ndarray, canvas: int, rng: np.random.Generator) -
 
 @lru_cache(maxsize=8)
 def load_translated_digits(canvas: int = 16, seed: int = 0, val: float = 0.2,
-                           test: float = 0.2) -> Splits:
+                           test: float = 0.2, copies: int = 1) -> Splits:
     """The 8x8 digits, each placed at a random spot on a ``canvas`` x ``canvas`` blank image.
 
     A digit's position changes from image to image, so a model must recognise a stroke wherever
     it appears: convolution (shared, local filters) does this; a dense layer on raw pixels has to
     learn each position separately and fails. The split is stratified and fixed by ``seed``.
+    ``copies`` > 1 places each *training* digit that many times, at independent spots (the
+    validation and test digits stay unique, so no test digit is ever seen in training).
     """
+    if copies < 1:
+        raise ValueError(f"copies should be at least 1, got {copies}")
     images, labels = digits_images()
-    placed = place_on_canvas(images, canvas, np.random.default_rng(seed))
-    return _stratified_split(placed[..., None], labels, val=val, test=test, seed=seed)
+    rng = np.random.default_rng(seed)
+    placed = place_on_canvas(images, canvas, rng)
+    splits = _stratified_split(placed[..., None], labels, val=val, test=test, seed=seed)
+    if copies == 1:
+        return splits
+    train = _stratified_split(np.arange(len(labels)), labels, val=val, test=test,
+                              seed=seed).x_train  # the same split, as indices
+    again = np.repeat(train, copies - 1)
+    extra = place_on_canvas(images[again], canvas, rng)[..., None]
+    return Splits(np.concatenate([splits.x_train, extra]),
+                  np.concatenate([splits.y_train, labels[again]]),
+                  splits.x_val, splits.y_val, splits.x_test, splits.y_test, splits.num_classes)
 
 
 @lru_cache(maxsize=2)

@@ -19,6 +19,9 @@ class Budget:
     batch_size: int = 64
     max_seconds: float | None = None  # stop after the epoch that crosses this wall-clock time
     steps_per_epoch: int | None = None  # batches per epoch (None: one pass over the data)
+    # early stopping: stop after ``patience`` epochs without a better validation accuracy and
+    # keep the best epoch's weights (``epochs`` is then a cap, not a fixed length)
+    patience: int | None = None
 
     def __post_init__(self):
         if self.epochs < 1 or self.batch_size < 1:
@@ -26,6 +29,9 @@ class Budget:
                 f"a budget needs epochs >= 1 and batch_size >= 1, got epochs={self.epochs}, "
                 f"batch_size={self.batch_size}"
             )
+        if self.patience is not None and self.patience < 1:
+            raise ValueError(f"patience should be at least 1 epoch (or None for no early "
+                             f"stopping), got {self.patience}")
 
 
 class TimeCap(keras.callbacks.Callback):
@@ -44,6 +50,38 @@ class TimeCap(keras.callbacks.Callback):
         if time.perf_counter() - self.start > self.max_seconds:
             self.stopped_early = True
             self.model.stop_training = True
+
+
+class BestValidationAccuracy(keras.callbacks.Callback):
+    """Early stopping on validation accuracy measured here (argmax, or > 0.5 for one sigmoid
+    unit), whatever metrics the model was compiled with; keeps the best epoch's weights.
+
+    Validation loss is a poor guide for small image tasks: it rises early while accuracy still
+    climbs (a model memorising positions), so stopping on it ends slow learners too soon.
+    """
+
+    def __init__(self, x_val, y_val, patience: int):
+        super().__init__()
+        self.x_val, self.y_val, self.patience = x_val, y_val, patience
+        self.best, self.best_epoch, self.best_weights, self.wait = -1.0, None, None, 0
+        self.history: list[float] = []
+
+    def on_epoch_end(self, epoch, logs=None):
+        acc = accuracy(self.model, self.x_val, self.y_val)
+        self.history.append(acc)
+        if logs is not None:
+            logs["val_graded_accuracy"] = acc
+        if acc > self.best:
+            self.best, self.best_epoch, self.wait = acc, epoch + 1, 0
+            self.best_weights = self.model.get_weights()
+            return
+        self.wait += 1
+        if self.wait >= self.patience:
+            self.model.stop_training = True
+
+    def on_train_end(self, logs=None):
+        if self.best_weights is not None:
+            self.model.set_weights(self.best_weights)
 
 
 class ProgressBar(keras.callbacks.Callback):
@@ -77,15 +115,22 @@ class FitResult:
     seconds: float
     epochs_run: int
     stopped_by_time: bool
+    best_epoch: int | None = None  # 1-based epoch whose weights were kept (early stopping)
 
 
 def fit(model: keras.Model, x, y, *, budget: Budget = Budget(), validation_data=None,
         progress: bool = True, desc: str = "training") -> FitResult:
     """Train a compiled ``model`` within ``budget`` and return its history.
 
-    ``progress`` shows a bar over epochs (Keras' own per-step output is turned off).
+    ``progress`` shows a bar over epochs (Keras' own per-step output is turned off). With
+    ``budget.patience`` and validation data, training stops once the validation accuracy has not
+    improved for that many epochs and the best epoch's weights are kept.
     """
     callbacks: list[keras.callbacks.Callback] = []
+    early = None
+    if budget.patience is not None and validation_data is not None:
+        early = BestValidationAccuracy(*validation_data, patience=budget.patience)
+        callbacks.append(early)
     cap = None
     if budget.max_seconds is not None:
         cap = TimeCap(budget.max_seconds)
@@ -100,7 +145,8 @@ def fit(model: keras.Model, x, y, *, budget: Budget = Budget(), validation_data=
     seconds = time.perf_counter() - start
     history = {k: [float(v) for v in vals] for k, vals in hist.history.items()}
     epochs_run = len(next(iter(history.values()), []))
-    return FitResult(history, seconds, epochs_run, bool(cap and cap.stopped_early))
+    best = early.best_epoch if early is not None else None
+    return FitResult(history, seconds, epochs_run, bool(cap and cap.stopped_early), best)
 
 
 def predict_classes(model: keras.Model, x, batch_size: int = 256):

@@ -26,3 +26,11 @@ def build_cnn(input_shape, num_classes, *, filters=(32, 64, 64), dense_units=64,
         metrics=["accuracy"],
     )
     return model
+
+
+def search_space(hp):
+    """keras-tuner's ``hp`` -> build_cnn's keyword arguments (used by ``course tune cnn``)."""
+    width = hp.Choice("width", [16, 32, 48])
+    return {"filters": (width, 2 * width, 2 * width),
+            "dense_units": hp.Int("dense_units", 32, 128, step=32),
+            "learning_rate": hp.Float("learning_rate", 3e-4, 3e-3, sampling="log")}

@@ -20,3 +20,9 @@ def build_rnn(input_shape, num_classes, *, units=64, cell="lstm", learning_rate=
         metrics=["accuracy"],
     )
     return model
+
+
+def search_space(hp):
+    """keras-tuner's ``hp`` -> build_rnn's keyword arguments (used by ``course tune rnn``)."""
+    return {"units": hp.Int("units", 32, 128, step=32), "cell": hp.Choice("cell", ["lstm", "gru"]),
+            "learning_rate": hp.Float("learning_rate", 1e-3, 1e-2, sampling="log")}

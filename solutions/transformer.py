@@ -48,3 +48,12 @@ def build_transformer(seq_len, vocab_size, num_classes, *, embed_dim=32, num_hea
         metrics=["accuracy"],
     )
     return model
+
+
+def search_space(hp):
+    """keras-tuner's ``hp`` -> build_transformer's keyword arguments (``course tune
+    transformer``)."""
+    heads = hp.Choice("num_heads", [1, 2, 4])
+    return {"embed_dim": hp.Choice("embed_dim", [16, 32, 64]), "num_heads": heads,
+            "ff_dim": hp.Int("ff_dim", 32, 128, step=32),
+            "learning_rate": hp.Float("learning_rate", 1e-3, 1e-2, sampling="log")}

@@ -74,7 +74,10 @@ def run(task, exports: dict, seed: int, *, progress: bool = False) -> TaskResult
     result.ok = True
     result.metrics = {"accuracy": float((predicted == splits.y_test).mean())}
     stopped = " (stopped by the time limit)" if fitted.stopped_by_time else ""
-    result.summary = f"on freshly drawn held-out data after {fitted.epochs_run} epochs{stopped}"
+    kept = (f", keeping epoch {fitted.best_epoch} (best validation accuracy)"
+            if fitted.best_epoch is not None and fitted.best_epoch != fitted.epochs_run else "")
+    result.summary = (f"on freshly drawn held-out data after {fitted.epochs_run} epochs"
+                      f"{kept}{stopped}")
     result.history = fitted.history
     losses = fitted.history.get("loss", [])
     if any(not math.isfinite(v) for v in losses):
