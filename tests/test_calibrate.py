@@ -1,0 +1,114 @@
+"""`course calibrate`'s judgement: margins, proposals, inseparable cases, exit codes, and the
+record it writes into a spec. (Real calibration runs are in tests/test_calibration.py and in
+bench/results/calibration/.)"""
+from __future__ import annotations
+
+import json
+import shutil
+
+import pytest
+
+from autograder import calibrate, calibration_report
+from autograder import spec as specs
+from autograder.calibrate import Case, Outcome
+
+
+def _outcomes(spec, values: dict[str, list[float]], full: dict[str, bool]) -> list[Outcome]:
+    check = next(c for c in spec.checks if c.grade_id == "test_cnn_accuracy")
+    out = []
+    for case, xs in values.items():
+        for seed, x in enumerate(xs):
+            points = {c.grade_id: c.points for c in spec.checks}
+            if not full[case]:
+                points[check.grade_id] = 0.0
+            score = sum(points.values())
+            out.append(Outcome(case, seed, "tensorflow", score, 10.0, points,
+                               {check.grade_id: x}, ""))
+    return out
+
+
+CASES = [Case("reference", True, ""), Case("passing/lenet5", True, ""),
+         Case("dense_only", False, "")]
+
+
+def test_a_spec_that_separates_with_margin_holds():
+    spec = specs.load("cnn")  # floor 0.66, threshold 0.72
+    outcomes = _outcomes(spec, {"reference": [0.95, 0.97], "passing/lenet5": [0.76, 0.78],
+                                "dense_only": [0.45, 0.5]},
+                         {"reference": True, "passing/lenet5": True, "dense_only": False})
+    [verdict] = calibrate.judge(spec, CASES, outcomes)
+    assert verdict.holds and verdict.separable and verdict.proposal is None
+    assert calibrate.exit_code([verdict], outcomes, CASES) == calibrate.HOLDS
+
+
+def test_a_must_pass_case_too_close_to_the_threshold_gets_a_proposal():
+    spec = specs.load("cnn")
+    outcomes = _outcomes(spec, {"reference": [0.95, 0.97], "passing/lenet5": [0.73, 0.8],
+                                "dense_only": [0.45, 0.55]},
+                         {"reference": True, "passing/lenet5": True, "dense_only": False})
+    [verdict] = calibrate.judge(spec, CASES, outcomes)
+    assert not verdict.holds and verdict.separable
+    assert 0.55 < verdict.proposal["floor"] < verdict.proposal["threshold"] < 0.73
+    assert calibrate.exit_code([verdict], outcomes, CASES) == calibrate.PROPOSED
+
+
+def test_a_mistake_as_good_as_a_textbook_model_is_inseparable():
+    spec = specs.load("cnn")
+    outcomes = _outcomes(spec, {"reference": [0.95], "passing/lenet5": [0.7],
+                                "dense_only": [0.74]},
+                         {"reference": True, "passing/lenet5": False, "dense_only": True})
+    [verdict] = calibrate.judge(spec, CASES, outcomes)
+    assert not verdict.separable and "no threshold separates" in " ".join(verdict.notes)
+    assert calibrate.exit_code([verdict], outcomes, CASES) == calibrate.INSEPARABLE
+
+
+def test_lower_is_better_metrics_are_mirrored():
+    v = calibrate.CheckVerdict("fd", "frechet_distance", floor=80, threshold=40,
+                               lower_is_better=True, passing=[10, 12], wrong=[90, 120])
+    calibrate._decide(v)
+    assert v.holds
+    v = calibrate.CheckVerdict("fd", "frechet_distance", floor=80, threshold=40,
+                               lower_is_better=True, passing=[10, 39], wrong=[90, 120])
+    calibrate._decide(v)
+    assert not v.holds and v.proposal["floor"] > v.proposal["threshold"] > 39
+
+
+def test_every_seed_asks_the_sandbox_once_for_identical_calls():
+    spec = specs.load("transformer")
+    plans = {s: calibrate.pipeline.Plan(spec, grading_seed=s) for s in range(3)}
+    merged, keymap = calibrate._merged_calls(plans)
+    models = [c for c in merged if c["export"] == "model"]
+    assert len(models) == len({c["function"] for c in models})  # one per builder, all seeds
+    values = [c for c in merged if c["export"] == "values"]
+    assert len(values) == 3 * len([c for c in plans[0].calls if c["export"] == "values"])
+    assert all(set(keymap[s]) == {c["key"] for c in plans[s].calls} for s in plans)
+
+
+def test_the_report_and_the_record(tmp_path, monkeypatch):
+    spec = specs.load("cnn")
+    outcomes = _outcomes(spec, {"reference": [0.95, 0.97], "passing/lenet5": [0.76, 0.78],
+                                "dense_only": [0.45, 0.5]},
+                         {"reference": True, "passing/lenet5": True, "dense_only": False})
+    run = {"spec": spec, "cases": CASES, "seeds": 2, "backends": ["tensorflow"],
+           "outcomes": outcomes, "seconds": 1.0}
+    verdicts = calibrate.judge(spec, CASES, outcomes)
+    report = calibration_report.write(run, verdicts, 0, tmp_path, "course calibrate cnn")
+    text = report.read_text()
+    assert "| `passing/lenet5` | pass |" in text and "2/2" in text and "**holds**" in text
+    assert (tmp_path / "cnn.png").read_bytes().startswith(b"\x89PNG")
+    shutil.copy(specs.SPEC_DIR / "cnn.json", tmp_path / "cnn.json")
+    monkeypatch.setattr(specs, "SPEC_DIR", tmp_path)
+    before = json.loads((tmp_path / "cnn.json").read_text())
+    calibrate.record("cnn", calibrate.summary(run, verdicts, 0, report))
+    after = json.loads((tmp_path / "cnn.json").read_text())
+    assert after["calibration"]["seeds"] == 2 and after["calibration"]["note"]
+    assert {k: v for k, v in after.items() if k != "calibration"} == \
+        {k: v for k, v in before.items() if k != "calibration"}
+    assert after["calibration"]["checks"]["test_cnn_accuracy"]["holds"] is True
+
+
+def test_calibrate_refuses_zero_seeds(capsys):
+    from autograder import cli
+
+    assert cli.main(["calibrate", "cnn", "--seeds", "0"]) == 2
+    assert "--seeds should be at least 1" in capsys.readouterr().err
