@@ -6,14 +6,15 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test test-fast bench lectures clean
+.PHONY: demo test test-fast bench lectures wheel clean
 
 $(STAMP): setup.cfg pyproject.toml
 	@command -v $(PYTHON) >/dev/null || { echo "need $(PYTHON) on PATH (or run: make PYTHON=python3 ...)"; exit 1; }
-	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --upgrade pip setuptools wheel
-	$(BIN)/pip install --quiet -e ".[dev,jax,torch]"
-	touch $(STAMP)
+	@echo "installing into $(VENV) (editable, with the dev, jax and torch extras) ..."
+	@$(PYTHON) -m venv $(VENV)
+	@$(BIN)/pip install --quiet --upgrade pip setuptools wheel
+	@$(BIN)/pip install --quiet -e ".[dev,jax,torch]"
+	@touch $(STAMP)
 
 demo: $(STAMP)
 	$(BIN)/course demo
@@ -29,6 +30,13 @@ bench: $(STAMP)
 
 lectures: $(STAMP)
 	$(BIN)/course lectures
+
+# The student wheel (README "Two audiences"). setuptools reuses build/lib, where files from an
+# older build would ride along into the wheel: start from an empty one.
+wheel: $(STAMP)
+	rm -rf build/lib build/bdist.*
+	$(BIN)/pip wheel --quiet --no-deps --no-build-isolation -w dist .
+	@ls dist/keras_course-*.whl
 
 clean:
 	rm -rf build .pytest_cache

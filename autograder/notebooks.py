@@ -21,9 +21,9 @@ from pathlib import Path
 
 import nbformat
 
+from . import content
 from . import spec as specs
 
-ASSIGNMENTS_DIR = Path(__file__).resolve().parent.parent / "assignments"
 HEADER = re.compile(r"^# %% \[(markdown|setup|code|solution|test)\](.*)$")
 
 
@@ -32,10 +32,12 @@ class SourceError(ValueError):
 
 
 def source_path(assignment: str) -> Path:
-    path = ASSIGNMENTS_DIR / assignment / f"{assignment}.py"
+    """``assignments/<id>/<id>.py`` in the course content (:mod:`autograder.content`)."""
+    folder = content.assignments_dir()
+    path = folder / assignment / f"{assignment}.py"
     if not path.exists():
-        raise SourceError(f"no assignment source at {path}; known: "
-                          f"{', '.join(p.name for p in ASSIGNMENTS_DIR.iterdir() if p.is_dir())}")
+        known = sorted(p.name for p in folder.iterdir() if p.is_dir()) if folder.is_dir() else []
+        raise SourceError(f"no assignment source at {path}; known: {', '.join(known) or 'none'}")
     return path
 
 
@@ -58,6 +60,8 @@ def _split(text: str) -> list[tuple[str, dict, str]]:
 def solution_source(target: str) -> str:
     """A function's source with its body wrapped in nbgrader's solution markers."""
     module_name, func_name = target.split(":")
+    if module_name.split(".")[0] == "solutions":
+        content.import_solutions()  # the content folder's reference package
     found = importlib.util.find_spec(module_name)  # read the file: no import, no Keras start-up
     if found is None or not found.origin:
         raise SourceError(f"{target}: module {module_name} not found")

@@ -94,11 +94,17 @@ class Run:
 
 class Plan:
     """What grading one submission of ``spec`` involves: the sandbox calls, and per task its
-    seed (mixed with the course's grading seed) and its time limit."""
+    seed (mixed with the course's grading seed) and its time limit.
 
-    def __init__(self, spec: Spec, grading_seed: int = 0):
+    ``public=True`` (``course preview``): every task runs with the spec's own seed on the data
+    the student's notebook loads (the loader's public seed), not on a fresh draw; the grading
+    seed is then unused."""
+
+    def __init__(self, spec: Spec, grading_seed: int = 0, *, public: bool = False):
         self.spec = spec
-        self.seeds = {name: kinds.task_seed(t, grading_seed) for name, t in spec.tasks.items()}
+        self.public = public
+        self.seeds = {name: int(t.seed) if public else kinds.task_seed(t, grading_seed)
+                      for name, t in spec.tasks.items()}
         self.task_calls = {name: kinds.module(t.kind).calls(spec, t, self.seeds[name])
                            for name, t in spec.tasks.items()}
         unique = {}
@@ -113,7 +119,7 @@ class Plan:
 
     def jobs_for(self, task: str, export: runner.Export) -> dict:
         exports = {c["key"]: export.calls[c["key"]] for c in self.task_calls[task]}
-        return trainer.job(self.spec, task, exports, self.seeds[task])
+        return trainer.job(self.spec, task, exports, self.seeds[task], public=self.public)
 
     def jobs(self, export: runner.Export) -> dict[str, dict]:
         return {name: self.jobs_for(name, export) for name in self.task_calls}

@@ -59,33 +59,58 @@ def make(seed: int, **kwargs) -> list[dict]:
     return calls
 
 
-def _weights(q, k, mask, *, scale=True, axis=-1, mask_mode="use"):
-    """Variants of the attention weights, used to explain typical mistakes."""
-    scores = q @ np.swapaxes(k, -1, -2)
-    if scale is True:
-        scores = scores / np.sqrt(q.shape[-1])
-    elif scale == "d":
-        scores = scores / q.shape[-1]
-    if mask is not None and mask_mode != "ignore":
-        allowed = np.asarray(mask).astype(bool)
-        if mask_mode == "invert":
-            allowed = ~allowed
-        scores = np.where(allowed, scores, -1e9)
-    scores = scores - scores.max(axis=axis, keepdims=True)
-    w = np.exp(scores)
-    return w / w.sum(axis=axis, keepdims=True)
+REFERENCE = "solutions.transformer:scaled_dot_product_attention"  # course content only
+
+
+def _reference():
+    """The reference function, from the course content (students' installs do not hold it,
+    so this module holds no attention code of its own)."""
+    from .. import content
+
+    return content.solution_function(REFERENCE)
+
+
+def _mistaken(reference, q, k, v, mask, mistake: str):
+    """What a typical mistake returns, made from the reference itself: scaling the query
+    undoes or doubles the 1/sqrt(d); swapping the roles of query and key normalises over the
+    queries instead of the keys."""
+    d = q.shape[-1]
+    allowed = None if mask is None else np.asarray(mask).astype(bool)
+    if mistake == "no_scale":
+        return reference(q * np.sqrt(d), k, v, mask=allowed)
+    if mistake == "scale_d":
+        return reference(q / np.sqrt(d), k, v, mask=allowed)
+    if mistake == "ignore_mask":
+        return reference(q, k, v)
+    if mistake == "invert_mask":
+        return None if allowed is None else reference(q, k, v, mask=~allowed)
+    # wrong axis: weights normalised over the queries, as the transpose of key-to-query weights
+    flipped = None if allowed is None else np.swapaxes(allowed, -1, -2)
+    weights = reference(k, q, np.eye(q.shape[-2]), mask=flipped)  # (..., Tk, Tq)
+    return np.swapaxes(weights, -1, -2) @ v
+
+
+def _looks_like(arr, guess) -> bool:
+    """``arr`` matches ``guess`` where the guess is defined (rows with every key masked are
+    not: students' -1e9 gives uniform weights there)."""
+    if guess is None or guess.shape != arr.shape:
+        return False
+    with np.errstate(all="ignore"):
+        defined = np.isfinite(guess)
+        return bool(defined.any()) and np.allclose(arr[defined], guess[defined], atol=1e-4,
+                                                   rtol=1e-4)
 
 
 _MISTAKES = [
     ("the 1/sqrt(d) scaling is missing: divide the scores query @ key^T by sqrt(d), where d is "
-     "the last dimension of query", {"scale": False}),
-    ("the scores are divided by d instead of sqrt(d)", {"scale": "d"}),
+     "the last dimension of query", "no_scale"),
+    ("the scores are divided by d instead of sqrt(d)", "scale_d"),
     ("the mask is ignored: set the scores where mask is false/0 to a very negative number "
-     "(e.g. -1e9) before the softmax", {"mask_mode": "ignore"}),
+     "(e.g. -1e9) before the softmax", "ignore_mask"),
     ("the mask is used the wrong way round: true/1 means the query MAY attend to that key",
-     {"mask_mode": "invert"}),
+     "invert_mask"),
     ("the softmax runs over the wrong axis: normalise over the keys (the last axis, so each row "
-     "of weights sums to 1)", {"axis": -2}),
+     "of weights sums to 1)", "wrong_axis"),
 ]
 
 
@@ -113,8 +138,7 @@ def _as_array(value):
 
 def score(seed: int, outputs: list[dict], **kwargs) -> dict:
     """Compare the student's outputs with the reference on the cases ``make(seed)`` produced."""
-    from solutions.transformer import scaled_dot_product_attention as reference
-
+    reference = _reference()
     calls = make(seed)
     passed = {"unmasked": [], "masked": []}
     errors, first_failure = [], None
@@ -150,9 +174,10 @@ def score(seed: int, outputs: list[dict], **kwargs) -> dict:
                 received_weights = arr.tolist()
             if not ok:
                 why = f"received values that differ by up to {diff:.3g}"
-                for hint, variant in _MISTAKES:
-                    guess = _weights(q, k, mask, **variant) @ v
-                    if guess.shape == arr.shape and np.allclose(arr, guess, atol=1e-4, rtol=1e-4):
+                for hint, mistake in _MISTAKES:
+                    with np.errstate(all="ignore"):
+                        guess = _mistaken(reference, q, k, v, mask, mistake)
+                    if _looks_like(arr, guess):
                         why += f"; it looks like {hint}"
                         break
         else:

@@ -22,6 +22,7 @@ import numpy as np
 from .result import ModelInfo, TaskResult  # noqa: F401  (the kinds' shared result type)
 
 MODULES = {"classifier": "classifier", "values": "values", "gan": "gan"}
+PUBLIC_DATA = "public_data"  # task option set for ``course preview``: the students' own split
 
 
 def module(kind: str):
@@ -51,7 +52,12 @@ def model_calls(spec, task) -> list[dict]:
 def graded_data(task, seed: int):
     """The task's data as grading draws it: the loader's public ``seed`` (the one students use)
     replaced by the task's seed, so the graded train/validation/test split is a fresh draw from
-    the same distribution, which no notebook can reproduce or fit."""
+    the same distribution, which no notebook can reproduce or fit. A preview
+    (``task.options[PUBLIC_DATA]``) uses the loader's own default seed instead, the public one
+    every notebook loads: the student's own split."""
     from course import data
 
+    if task.options.get(PUBLIC_DATA):
+        public = {k: v for k, v in task.data.get("kwargs", {}).items() if k != "seed"}
+        return data.load(task.data["name"], **public)
     return data.load(task.data["name"], **{**task.data.get("kwargs", {}), "seed": seed})

@@ -18,14 +18,11 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import autograder
-import solutions
-
+from .. import content
 from . import export as export_schema
 from . import isolation
 from .child import CPU_MARKER
 from .cells import NotebookError, code_cells, read_notebook, test_cell_ids
-REPO_ROOT = Path(autograder.__file__).resolve().parent.parent
 
 
 @dataclass
@@ -43,14 +40,21 @@ class Export:
 
 
 def hidden_paths(course_dir: Path | None) -> list[str]:
-    """What a sandboxed process must not see."""
-    package = Path(autograder.__file__).parent
-    paths = [Path(solutions.__file__).parent, package / "specs", package / "fixtures",
-             package / "challenges", REPO_ROOT / "assignments",
-             REPO_ROOT / "tests", REPO_ROOT / "bench"]
+    """What a sandboxed process must not see: the grading specs, challenges and fixtures of the
+    installed package, the course content wherever it is (solutions, assignment sources,
+    fixtures, tests, benches: :func:`autograder.content.hidden_paths`) and the course
+    directory."""
+    package = content.PACKAGE_DIR
+    paths = [package / "specs", package / "fixtures", package / "challenges",
+             *content.hidden_paths()]
     if course_dir is not None:
         paths.append(Path(course_dir))
-    return [str(p.resolve()) for p in paths if p.exists()]
+    unique = []
+    for p in paths:
+        p = str(Path(p).resolve())
+        if os.path.exists(p) and p not in unique:
+            unique.append(p)
+    return unique
 
 
 def _request(nb: dict, spec, calls: list[dict], threads: int) -> dict:
