@@ -49,9 +49,12 @@ def classifier_task(spec: specs.Spec, name: str | None = None):
 
 
 def builder_and_space(spec: specs.Spec, task):
+    from . import content
+
     try:
+        content.import_solutions()
         module = importlib.import_module(f"solutions.{spec.assignment}")
-    except ImportError as err:
+    except (ImportError, content.ContentMissing) as err:
         raise TuneError(f"no reference module solutions/{spec.assignment}.py ({err}); tuning "
                         "runs from the course content (a checkout)") from None
     if not hasattr(module, "search_space"):
