@@ -5,7 +5,8 @@ trainer as ``course grade``:
 
 - the reference solution and the textbook models in ``fixtures/<id>/passing/`` must earn full
   marks on every seed and backend, with a margin above each threshold;
-- every common mistake in ``fixtures/<id>/`` must lose points on every seed and backend.
+- every common mistake in ``fixtures/<id>/`` must lose points on every seed and backend (a
+  fixture marked ``# calibrate: skip`` is hostile code around a correct model, not a mistake).
 
 A case's sandbox runs once (its exports do not depend on the seed; values challenges for all
 seeds are asked for in that one run); only the trusted side repeats per seed. For each metric
@@ -18,11 +19,10 @@ check alone stands between it and full marks).
 from __future__ import annotations
 
 import json
-import statistics
 import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from tqdm.auto import tqdm
@@ -82,7 +82,7 @@ class CheckVerdict:
 def cases(assignment: str) -> list[Case]:
     out = [Case(fixtures.REFERENCE, True, fixtures.summary(assignment, fixtures.REFERENCE))]
     out += [Case(n, True, fixtures.summary(assignment, n)) for n in fixtures.passing(assignment)]
-    out += [Case(n, False, fixtures.summary(assignment, n)) for n in fixtures.names(assignment)]
+    out += [Case(n, False, fixtures.summary(assignment, n)) for n in fixtures.mistakes(assignment)]
     return out
 
 
@@ -251,6 +251,14 @@ def exit_code(verdicts: list[CheckVerdict], outcomes: list[Outcome], chosen: lis
     must = {c.name: c.must_pass for c in chosen}
     wrong_grades = any(o.full != must[o.case] for o in outcomes)
     return HOLDS if all(v.holds for v in verdicts) and not wrong_grades else PROPOSED
+
+
+def outcomes_json(run: dict) -> dict:
+    """Every graded (case, seed, backend), for the record and for re-judging without training."""
+    return {"assignment": run["spec"].assignment, "seeds": run["seeds"],
+            "backends": run["backends"], "seconds": run["seconds"],
+            "cases": [asdict(c) for c in run["cases"]],
+            "outcomes": [asdict(o) for o in run["outcomes"]]}
 
 
 def summary(run: dict, verdicts: list[CheckVerdict], code: int, report: Path) -> dict:

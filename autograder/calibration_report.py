@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 import statistics
 from pathlib import Path
 
@@ -116,6 +117,9 @@ def write(run: dict, verdicts: list[CheckVerdict], code: int, out_dir: Path,
     out_dir.mkdir(parents=True, exist_ok=True)
     name = run["spec"].assignment
     (out_dir / f"{name}.png").write_bytes(figure(run, verdicts))
+    from .calibrate import outcomes_json
+
+    (out_dir / f"{name}.json").write_text(json.dumps(outcomes_json(run), indent=1))
     md = out_dir / f"{name}.md"
     md.write_text(markdown(run, verdicts, code, command, f"{name}.png"))
     return md

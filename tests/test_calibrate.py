@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import shutil
 
-import pytest
 
 from autograder import calibrate, calibration_report
 from autograder import spec as specs
@@ -29,11 +28,13 @@ def _outcomes(spec, values: dict[str, list[float]], full: dict[str, bool]) -> li
 
 CASES = [Case("reference", True, ""), Case("passing/lenet5", True, ""),
          Case("dense_only", False, "")]
+THRESHOLD = specs.load("cnn").checks[-1].threshold
 
 
 def test_a_spec_that_separates_with_margin_holds():
-    spec = specs.load("cnn")  # floor 0.66, threshold 0.72
-    outcomes = _outcomes(spec, {"reference": [0.95, 0.97], "passing/lenet5": [0.76, 0.78],
+    spec = specs.load("cnn")
+    lenet = [THRESHOLD + 0.04, THRESHOLD + 0.06]
+    outcomes = _outcomes(spec, {"reference": [0.95, 0.97], "passing/lenet5": lenet,
                                 "dense_only": [0.45, 0.5]},
                          {"reference": True, "passing/lenet5": True, "dense_only": False})
     [verdict] = calibrate.judge(spec, CASES, outcomes)
@@ -43,12 +44,13 @@ def test_a_spec_that_separates_with_margin_holds():
 
 def test_a_must_pass_case_too_close_to_the_threshold_gets_a_proposal():
     spec = specs.load("cnn")
-    outcomes = _outcomes(spec, {"reference": [0.95, 0.97], "passing/lenet5": [0.73, 0.8],
+    outcomes = _outcomes(spec, {"reference": [0.95, 0.97], "passing/lenet5": [THRESHOLD + 0.005,
+                                                                              0.8],
                                 "dense_only": [0.45, 0.55]},
                          {"reference": True, "passing/lenet5": True, "dense_only": False})
     [verdict] = calibrate.judge(spec, CASES, outcomes)
     assert not verdict.holds and verdict.separable
-    assert 0.55 < verdict.proposal["floor"] < verdict.proposal["threshold"] < 0.73
+    assert 0.55 < verdict.proposal["floor"] < verdict.proposal["threshold"] < THRESHOLD + 0.005
     assert calibrate.exit_code([verdict], outcomes, CASES) == calibrate.PROPOSED
 
 
@@ -86,7 +88,7 @@ def test_every_seed_asks_the_sandbox_once_for_identical_calls():
 
 def test_the_report_and_the_record(tmp_path, monkeypatch):
     spec = specs.load("cnn")
-    outcomes = _outcomes(spec, {"reference": [0.95, 0.97], "passing/lenet5": [0.76, 0.78],
+    outcomes = _outcomes(spec, {"reference": [0.95, 0.97], "passing/lenet5": [0.8, 0.82],
                                 "dense_only": [0.45, 0.5]},
                          {"reference": True, "passing/lenet5": True, "dense_only": False})
     run = {"spec": spec, "cases": CASES, "seeds": 2, "backends": ["tensorflow"],
@@ -96,6 +98,8 @@ def test_the_report_and_the_record(tmp_path, monkeypatch):
     text = report.read_text()
     assert "| `passing/lenet5` | pass |" in text and "2/2" in text and "**holds**" in text
     assert (tmp_path / "cnn.png").read_bytes().startswith(b"\x89PNG")
+    saved = json.loads((tmp_path / "cnn.json").read_text())
+    assert len(saved["outcomes"]) == 6 and saved["cases"][1]["name"] == "passing/lenet5"
     shutil.copy(specs.SPEC_DIR / "cnn.json", tmp_path / "cnn.json")
     monkeypatch.setattr(specs, "SPEC_DIR", tmp_path)
     before = json.loads((tmp_path / "cnn.json").read_text())
@@ -105,6 +109,12 @@ def test_the_report_and_the_record(tmp_path, monkeypatch):
     assert {k: v for k, v in after.items() if k != "calibration"} == \
         {k: v for k, v in before.items() if k != "calibration"}
     assert after["calibration"]["checks"]["test_cnn_accuracy"]["holds"] is True
+
+
+def test_hostile_fixtures_around_a_correct_model_are_not_mistakes():
+    names = [c.name for c in calibrate.cases("cnn")]
+    assert "tampering" not in names and "dense_only" in names and "wide_dense" in names
+    assert names[:3] == ["reference", "passing/lenet5", "passing/mnist_convnet"]
 
 
 def test_calibrate_refuses_zero_seeds(capsys):
