@@ -162,7 +162,8 @@ def run(assignment: str, *, tuner: str = "random", trials: int = 8, epochs: int 
                       "trial": best[0].trial_id} if best else None
     (directory / "best_hyperparameters.json").write_text(json.dumps(result["best"], indent=2))
     (directory / "trials.md").write_text(
-        f"# Tuning `{assignment}` ({tuner})\n\n{len(tuning.trials(t))} trials, up to {epochs} "
+        f"# Tuning `{assignment}` ({tuner})\n\nCommand: `course tune {assignment} --tuner {tuner} "
+        f"--trials {trials} --epochs {epochs}`  \n{len(tuning.trials(t))} trials, up to {epochs} "
         f"epochs each, on the public split; objective: validation accuracy; {seconds:.0f} s "
         f"in this run.\n\n{result['table']}\n")
     return result

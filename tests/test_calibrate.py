@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import shutil
 
-
 from autograder import calibrate, calibration_report
 from autograder import spec as specs
 from autograder.calibrate import Case, Outcome
