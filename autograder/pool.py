@@ -25,25 +25,32 @@ from dataclasses import dataclass, field
 DEFAULT_TIMEOUT = 900.0
 
 
-def visible_gpus() -> int:
-    """NVIDIA GPUs on this machine, without importing a framework (honours CUDA_VISIBLE_DEVICES)."""
+def gpu_ids() -> list[str]:
+    """The NVIDIA GPUs this process may use, as CUDA ids, without importing a framework
+    (honours CUDA_VISIBLE_DEVICES: with ``3,5`` the trainers get GPU 3 and GPU 5)."""
     listed = os.environ.get("CUDA_VISIBLE_DEVICES")
     if listed is not None:
-        return len([d for d in listed.split(",") if d.strip() and d.strip() != "-1"])
+        return [d.strip() for d in listed.split(",") if d.strip() and d.strip() != "-1"]
     if not shutil.which("nvidia-smi"):
-        return 0
+        return []
     try:
         out = subprocess.run(["nvidia-smi", "-L"], capture_output=True, text=True, timeout=20)
     except (OSError, subprocess.TimeoutExpired):
-        return 0
-    return sum(line.startswith("GPU ") for line in out.stdout.splitlines())
+        return []
+    return [str(i) for i, _ in enumerate(line for line in out.stdout.splitlines()
+                                         if line.startswith("GPU "))]
+
+
+def visible_gpus() -> int:
+    """How many NVIDIA GPUs this process may use."""
+    return len(gpu_ids())
 
 
 def default_size(threads: int = 1, per_gpu: int = 1) -> tuple[int, list[dict]]:
     """How many workers, and each one's extra environment (its GPU when there are GPUs)."""
-    gpus = visible_gpus()
+    gpus = gpu_ids()
     if gpus:
-        envs = [{"CUDA_VISIBLE_DEVICES": str(i)} for i in range(gpus) for _ in range(per_gpu)]
+        envs = [{"CUDA_VISIBLE_DEVICES": i} for i in gpus for _ in range(per_gpu)]
         return len(envs), envs
     n = max(1, (os.cpu_count() or 1) // threads)
     return n, [{"CUDA_VISIBLE_DEVICES": ""} for _ in range(n)]
@@ -130,8 +137,13 @@ class WorkerPool:
             envs = self.envs or envs
             workers = [_Worker(envs[i % len(envs)], self.threads)
                        for i in range(self.size or size)]
-            for w in workers:
-                w.start()
+            try:
+                for w in workers:
+                    w.start()
+            except WorkerStartError:
+                for w in workers:  # no half-started pool left behind
+                    w.kill()
+                raise
             self.workers = workers
 
     @property
@@ -168,7 +180,7 @@ class WorkerPool:
         try:
             self.start()
         except WorkerStartError as err:
-            self._fail_all(str(err))
+            self._stop_dispatching(str(err))
             return
         idle, busy = list(self.workers), {}
         with selectors.DefaultSelector() as sel:
@@ -208,12 +220,21 @@ class WorkerPool:
                         w = self._replace(w)
                         idle.extend([w] if w else [])
                 if not idle and not busy:  # every replacement failed to start
-                    self._fail_all("no trainer process could be restarted")
+                    self._stop_dispatching("no trainer process could be restarted")
                     return
                 if not busy and not self._closing:
                     item = self._queue.get()  # sleep until there is work (or close)
                     if item is not None:
                         self._queue.put(item)
+
+    def _stop_dispatching(self, message: str) -> None:
+        """Fail what is queued; the next ``submit`` starts a new dispatcher (and tries to start
+        the trainers again) instead of waiting forever on this one."""
+        with self._lock:
+            self._fail_all(message)
+            self._thread = None
+            self.workers = [w for w in self.workers if w.proc is not None
+                            and w.proc.poll() is None]
 
     def _fail_all(self, message: str) -> None:
         while True:
