@@ -288,8 +288,8 @@ def record(assignment: str, info: dict) -> Path:
     start = text.rfind('"calibration"')
     block = {**({"note": raw["calibration"]["note"]} if "note" in raw["calibration"] else {}),
              **info}
-    body = json.dumps(block, indent=2).replace("\n", "\n  ")
-    new = text[:start] + f'"calibration": {body}\n}}\n'
+    body = ",\n".join(f"    {json.dumps(k)}: {json.dumps(v)}" for k, v in block.items())
+    new = text[:start] + f'"calibration": {{\n{body}\n  }}\n}}\n'
     if {k: v for k, v in json.loads(new).items() if k != "calibration"} != \
             {k: v for k, v in raw.items() if k != "calibration"}:
         raise specs.SpecError(f"{path}: rewriting 'calibration' would change other keys")
