@@ -26,7 +26,7 @@ test-fast: $(STAMP)
 	$(BIN)/python -m pytest -m "not slow"
 
 bench: $(STAMP)
-	$(BIN)/python bench/cnn_overhead.py
+	$(BIN)/python bench/overhead.py --backend tensorflow --backend jax
 
 lectures: $(STAMP)
 	$(BIN)/course lectures

@@ -1,0 +1,148 @@
+"""Trusted training against a bare ``model.fit`` of the same config, per assignment and backend.
+
+    .venv/bin/python bench/overhead.py [--assignment cnn ...] [--repeats 3]
+        [--out bench/results/overhead.md]
+
+For every classifier task of every assignment, in this process and on this process's backend
+(``KERAS_BACKEND``; the script runs itself once per backend when given ``--backend`` several
+times): the reference's exported config goes through the trusted path (``trainer.run``:
+allow-list, parameter count, rebuild, seeding, fit with validation and the grader's early
+stopping, test predictions) and through a bare ``model.fit`` of the same config with the same
+data, seed, batch size, validation data and the same number of epochs the trusted run trained.
+Runs alternate; medians are reported; the goal is a ratio <= 1.05. The GAN task has no bare
+``fit`` to compare with (its trainer is the course's own loop) and is left out.
+"""
+from __future__ import annotations
+
+import argparse
+import copy
+import datetime
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+ASSIGNMENTS = ["perceptron", "cnn", "rnn", "transformer"]
+
+
+def exports_of(assignment: str, tmp: Path):
+    from autograder import fixtures
+    from autograder import spec as specs
+    from autograder.pipeline import Plan
+    from autograder.sandbox import runner
+
+    spec = specs.load(assignment)
+    path = tmp / f"{assignment}.ipynb"
+    path.write_text(json.dumps(fixtures.submissions(assignment, {"r": "reference"})["r"]))
+    export = runner.run_notebook(path, spec, Plan(spec).calls)
+    assert export.ok, export.error
+    return spec, export
+
+
+def bare_fit(task, exported: dict, epochs: int) -> float:
+    import keras
+
+    from course import data, runtime
+
+    splits = data.load(task.data["name"], **task.data.get("kwargs", {}))
+    runtime.seed_everything(task.seed)
+    config = copy.deepcopy({k: v for k, v in exported["config"].items()
+                            if k != "compile_config"})
+    start = time.perf_counter()
+    model = keras.saving.deserialize_keras_object(config)
+    model.compile_from_config(copy.deepcopy(exported["compile_config"]))
+    model.fit(splits.x_train, splits.y_train, epochs=epochs,
+              batch_size=task.budget.get("batch_size", 64),
+              validation_data=(splits.x_val, splits.y_val), verbose=0)
+    return time.perf_counter() - start
+
+
+def measure(assignment: str, repeats: int, tmp: Path) -> list[dict]:
+    from autograder.trainer import job, run
+
+    spec, export = exports_of(assignment, tmp)
+    rows = []
+    for name, task in spec.tasks.items():
+        if task.kind != "classifier":
+            continue
+        exported = export.calls[task.function]
+        the_job = job(spec, name, {task.function: exported}, task.seed)
+        first = run(the_job)  # warm-up for both sides; also tells how many epochs trusted ran
+        epochs = len(first["history"].get("loss", [])) or int(task.budget["epochs"])
+        bare_fit(task, exported, epochs)
+        trusted_s, bare_s, scores = [], [], set()
+        for _ in range(repeats):
+            start = time.perf_counter()
+            result = run(the_job)
+            trusted_s.append(time.perf_counter() - start)
+            scores.add(result["metrics"].get("accuracy"))
+            bare_s.append(bare_fit(task, exported, epochs))
+        rows.append({"assignment": assignment, "task": name, "epochs": epochs,
+                     "trusted": statistics.median(trusted_s), "bare": statistics.median(bare_s),
+                     "scores": sorted(scores)})
+    return rows
+
+
+def child(args) -> None:
+    from course import runtime
+
+    runtime.configure(threads=1)  # as the trainer workers run
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for assignment in args.assignment:
+            rows += measure(assignment, args.repeats, Path(tmp))
+    import keras
+
+    print(json.dumps({"backend": keras.backend.backend(), "device": str(runtime.detect_device()),
+                      "rows": rows}))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--assignment", action="append", choices=ASSIGNMENTS)
+    parser.add_argument("--backend", action="append", choices=["tensorflow", "jax", "torch"])
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "overhead.md")
+    parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    args.assignment = args.assignment or ASSIGNMENTS
+    if args.child:
+        return child(args)
+    backends = args.backend or ["tensorflow"]
+    results = []
+    for backend in backends:
+        cmd = [sys.executable, __file__, "--child", "--repeats", str(args.repeats),
+               *[a for x in args.assignment for a in ("--assignment", x)]]
+        env = {**os.environ, "KERAS_BACKEND": backend, "TF_CPP_MIN_LOG_LEVEL": "3",
+               "CUDA_VISIBLE_DEVICES": os.environ.get("CUDA_VISIBLE_DEVICES", "")}
+        out = subprocess.run(cmd, env=env, capture_output=True, text=True, check=True)
+        results.append(json.loads(out.stdout.strip().splitlines()[-1]))
+    command = ("python bench/overhead.py --repeats " + str(args.repeats) + "".join(
+        f" --backend {b}" for b in backends) + ("" if args.assignment == ASSIGNMENTS else "".join(
+            f" --assignment {a}" for a in args.assignment)))
+    lines = [f"# Trusted training vs bare `model.fit` ({datetime.date.today()})", "",
+             f"Command: `{command}`  ",
+             f"Machine: {platform.machine()}, {os.cpu_count()} cores; one thread per process; "
+             f"medians of {args.repeats} alternating runs; the bare fit trains as many epochs "
+             "as the trusted run did (early stopping included).", "",
+             "| backend | assignment | task | epochs | trusted s | bare fit s | ratio (goal <= 1.05) "
+             "| accuracy over repeats |", "|---|---|---|---:|---:|---:|---:|---|"]
+    for res in results:
+        for r in res["rows"]:
+            lines.append(f"| {res['backend']} ({res['device']}) | {r['assignment']} | "
+                         f"{r['task']} | {r['epochs']} | {r['trusted']:.2f} | {r['bare']:.2f} | "
+                         f"{r['trusted'] / r['bare']:.3f} | {r['scores']} |")
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text("\n".join(lines) + "\n")
+    print("\n".join(lines))
+
+
+if __name__ == "__main__":
+    main()
