@@ -79,6 +79,9 @@ def build_parser() -> argparse.ArgumentParser:
                        "to open them in Jupyter")
     p.add_argument("--out", type=Path, default=Path("build") / "lectures",
                    help="folder for the .ipynb files (default: build/lectures)")
+    p.add_argument("--execute", action="store_true",
+                   help="also run each lecture (backend: $KERAS_BACKEND) and write it with its "
+                   "outputs, plus an HTML page per lecture, so readers see results without running")
 
     p = sub.add_parser("tune", help="keras-tuner search over the reference builder's "
                        "search_space on the public split (alone, or as chief/worker)")
@@ -176,6 +179,12 @@ def _dispatch(args) -> int:
     if args.command == "lectures":
         from course import lectures
 
+        if args.execute:
+            from course.lectures import execute
+
+            for path in execute.write_executed(args.out):
+                print(path)
+            return 0
         for path in lectures.write_notebooks(args.out):
             print(path)
         print(f"open them with: jupyter lab {args.out}  (or: jupyter notebook {args.out})")

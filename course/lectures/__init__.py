@@ -2,7 +2,8 @@
 
 A cell starts at a ``# %%`` line: ``# %% [markdown]`` cells hold markdown with each line prefixed
 by "# "; any other ``# %%`` line starts a code cell. Lines before the first header are ignored.
-:func:`write_notebooks` turns every source into an ``.ipynb`` without outputs, ready for Jupyter.
+:func:`write_notebooks` turns every source into an ``.ipynb`` without outputs, ready for Jupyter;
+:mod:`course.lectures.execute` runs them and keeps their outputs (notebooks and HTML pages).
 """
 from __future__ import annotations
 
@@ -14,19 +15,19 @@ LECTURES_DIR = Path(__file__).resolve().parent
 
 LECTURES: list[tuple[str, str, str]] = [
     ("01_perceptron", "The perceptron",
-     "Rosenblatt's threshold neuron, its learning rule, and the XOR wall."),
+     "Rosenblatt's threshold neuron and rule, the XOR wall, and what a hidden layer adds."),
     ("02_learning", "How networks learn",
-     "Losses, optimizers, and backpropagation worked by hand and checked against Keras."),
+     "Losses, optimizers, and backpropagation: by hand, by a small scalar autograd, and by Keras."),
     ("03_cnn", "Convolutional networks",
-     "Filters and pooling, and what first-layer filters look like once trained."),
+     "Convolution by loops and by Keras, receptive fields and pooling, and shapes in new places."),
     ("04_rnn", "Recurrent networks",
      "Hidden state, vanishing and exploding gradients measured, amnesia, LSTM and GRU."),
     ("05_transformer", "Attention and the transformer",
-     "Attention as a soft lookup, self-attention, positions, and an attention map."),
+     "Attention as a soft lookup, scaling and masks, positions, a transformer block and a GRU."),
     ("06_gan", "Generative adversarial networks",
-     "Two networks in a game: a digit GAN trained step by step, and mode collapse shown."),
+     "The minimax game and the non-saturating loss, a GAN on points in the plane, mode collapse."),
     ("07_practice", "Deep learning in practice",
-     "Backends, GPUs versus CPUs, where data sets come from, and tuning with keras-tuner."),
+     "Backends, GPUs, data (and more of it), trees on tables, and tuning with keras-tuner."),
 ]
 
 MARKDOWN_HEADER = "# %% [markdown]"
