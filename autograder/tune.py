@@ -86,6 +86,16 @@ def _reachable(host: str, port: int) -> bool:
         return False
 
 
+def _exit(message: str) -> None:
+    """Say why, if anyone still listens (a closed pipe must not keep the process alive), and
+    leave at once, whatever the other threads (gRPC, training) are doing."""
+    try:
+        print(message, file=sys.stderr, flush=True)
+    except (OSError, ValueError):
+        pass
+    os._exit(CHIEF_GONE_EXIT)
+
+
 def watchdog(timeout: float | None, chief: tuple[str, int] | None, *, grace: float = 60,
              misses: int = 3, every: float = 5.0) -> threading.Thread:
     """Exit the process when ``timeout`` passes, or (for a worker) when the chief has stopped
@@ -98,9 +108,7 @@ def watchdog(timeout: float | None, chief: tuple[str, int] | None, *, grace: flo
             time.sleep(every)
             elapsed = time.monotonic() - start
             if timeout and elapsed > timeout:
-                print(f"course tune: stopped after the {timeout:g} s limit (--timeout)",
-                      file=sys.stderr, flush=True)
-                os._exit(CHIEF_GONE_EXIT)
+                _exit(f"course tune: stopped after the {timeout:g} s limit (--timeout)")
             if chief is None:
                 continue
             if _reachable(*chief):
@@ -108,10 +116,8 @@ def watchdog(timeout: float | None, chief: tuple[str, int] | None, *, grace: flo
                 continue
             missed += 1
             if (seen or elapsed > grace) and missed >= misses:
-                print(f"course tune: the chief at {chief[0]}:{chief[1]} stopped answering; "
-                      "this worker exits (its finished trials are saved by the chief)",
-                      file=sys.stderr, flush=True)
-                os._exit(CHIEF_GONE_EXIT)
+                _exit(f"course tune: the chief at {chief[0]}:{chief[1]} stopped answering; "
+                      "this worker exits (its finished trials are saved by the chief)")
 
     thread = threading.Thread(target=watch, name="tune-watchdog", daemon=True)
     thread.start()
