@@ -101,3 +101,19 @@ def test_a_worker_without_a_chief_gives_up_at_its_timeout(tmp_path):
     out = worker.communicate(timeout=120)[0]
     assert worker.returncode == tune.CHIEF_GONE_EXIT, out[-2000:]
     assert "--timeout" in out
+
+
+
+def test_the_watchdog_leaves_even_when_its_message_cannot_be_written(monkeypatch):
+    class ClosedPipe:
+        def write(self, text):
+            raise BrokenPipeError(32, "Broken pipe")
+
+        def flush(self):
+            raise BrokenPipeError(32, "Broken pipe")
+
+    codes = []
+    monkeypatch.setattr(sys, "stderr", ClosedPipe())
+    monkeypatch.setattr(tune.os, "_exit", codes.append)
+    tune._exit("course tune: stopped")
+    assert codes == [tune.CHIEF_GONE_EXIT]
