@@ -39,7 +39,7 @@ import os
 import threading
 import time
 import uuid
-from concurrent.futures import Future
+from concurrent.futures import Future, as_completed
 from dataclasses import dataclass, field
 
 from .pool import DEFAULT_TIMEOUT, WorkerPool, WorkerStartError, gpu_ids
@@ -262,15 +262,8 @@ class DaskPool:
     def run(self, jobs: list[tuple[object, dict]], *, timeout: float = DEFAULT_TIMEOUT):
         """Yield ``(key, result)`` as jobs finish (all submitted at once)."""
         futures = {self.submit(job, timeout=timeout): key for key, job in jobs}
-        pending = set(futures)
-        while pending:
-            done = {f for f in pending if f.done()}
-            if not done:
-                time.sleep(0.05)
-                continue
-            for f in done:
-                pending.discard(f)
-                yield futures[f], f.result()
+        for f in as_completed(futures):
+            yield futures[f], f.result()
 
     def _done(self, dask_future) -> None:
         with self._lock:

@@ -19,7 +19,7 @@ import sys
 import tempfile
 import threading
 import time
-from concurrent.futures import Future
+from concurrent.futures import Future, as_completed
 from dataclasses import dataclass, field
 
 DEFAULT_TIMEOUT = 900.0
@@ -165,15 +165,8 @@ class WorkerPool:
     def run(self, jobs: list[tuple[object, dict]], *, timeout: float = DEFAULT_TIMEOUT):
         """Yield ``(key, result)`` as jobs finish (all submitted at once)."""
         futures = {self.submit(job, timeout=timeout): key for key, job in jobs}
-        pending = set(futures)
-        while pending:
-            done = {f for f in pending if f.done()}
-            if not done:
-                time.sleep(0.05)
-                continue
-            for f in done:
-                pending.discard(f)
-                yield futures[f], f.result()
+        for f in as_completed(futures):
+            yield futures[f], f.result()
 
     # -- the dispatcher thread ------------------------------------------------------------
     def _dispatch(self) -> None:
