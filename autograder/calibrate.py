@@ -173,7 +173,12 @@ def run(assignment: str, seeds: int, backends: list[str], *, workers: int | None
         progress: bool = True, only: list[str] | None = None) -> dict:
     """Grade every case over ``seeds`` grading seeds on each backend."""
     spec = specs.load(assignment)
-    chosen = [c for c in cases(assignment) if only is None or c.name in only]
+    known = cases(assignment)
+    unknown = sorted(set(only or []) - {c.name for c in known})
+    if unknown:
+        raise specs.SpecError(f"no case {', '.join(unknown)} for {assignment}: expected some of "
+                              f"{', '.join(c.name for c in known)}")
+    chosen = [c for c in known if only is None or c.name in only]
     plans = {seed: pipeline.Plan(spec, grading_seed=seed) for seed in range(seeds)}
     t0 = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="course-calibrate-") as tmp:

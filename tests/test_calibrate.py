@@ -116,8 +116,11 @@ def test_hostile_fixtures_around_a_correct_model_are_not_mistakes():
     assert names[:3] == ["reference", "passing/lenet5", "passing/mnist_convnet"]
 
 
-def test_calibrate_refuses_zero_seeds(capsys):
+def test_calibrate_refuses_zero_seeds_and_unknown_cases(capsys):
     from autograder import cli
 
     assert cli.main(["calibrate", "cnn", "--seeds", "0"]) == 2
     assert "--seeds should be at least 1" in capsys.readouterr().err
+    assert cli.main(["calibrate", "cnn", "--case", "lenet"]) == 2
+    assert "no case lenet for cnn: expected some of reference, passing/lenet5" in \
+        capsys.readouterr().err
