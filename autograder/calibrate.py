@@ -18,6 +18,7 @@ check alone stands between it and full marks).
 """
 from __future__ import annotations
 
+import dataclasses
 import json
 import tempfile
 import time
@@ -104,8 +105,7 @@ def _merged_calls(plans: dict[int, pipeline.Plan]) -> tuple[list[dict], dict[int
 def _seed_view(export: runner.Export, keymap: dict) -> runner.Export:
     calls = {key: export.calls[merged] for key, merged in keymap.items()
              if merged in export.calls}
-    return runner.Export(export.ok, calls, export.cells, export.error, export.seconds,
-                         export.isolation, export.log, export.grade_cells)
+    return dataclasses.replace(export, calls=calls)
 
 
 def sandbox_cases(spec: specs.Spec, chosen: list[Case], plans: dict[int, pipeline.Plan],

@@ -64,14 +64,12 @@ class BestValidationAccuracy(keras.callbacks.Callback):
         super().__init__()
         self.x_val, self.y_val, self.patience = x_val, y_val, patience
         self.best, self.best_epoch, self.best_weights, self.wait = -1.0, None, None, 0
-        self.history: list[float] = []
 
     def on_epoch_end(self, epoch, logs=None):
         # Keras has just measured validation accuracy when the model was compiled with an
         # accuracy metric (the same argmax / 0.5 rule); otherwise measure it here
         key = next((k for k in (logs or {}) if k.startswith("val_") and "acc" in k), None)
         acc = float(logs[key]) if key else accuracy(self.model, self.x_val, self.y_val)
-        self.history.append(acc)
         if acc > self.best:
             self.best, self.best_epoch, self.wait = acc, epoch + 1, 0
             self.best_weights = self.model.get_weights()
