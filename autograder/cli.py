@@ -55,8 +55,10 @@ def build_parser() -> argparse.ArgumentParser:
     _assignment(p)
     _course_dir(p)
     p.add_argument("--student", action="append", help="grade only this student (repeatable)")
-    p.add_argument("--workers", type=int, help="trusted trainer processes (default: one per "
-                   "GPU, else one per CPU core)")
+    p.add_argument("--workers", type=_at_least_one, help="trusted trainer processes (default: on GPUs, "
+                   "as many as each GPU's memory holds; else one per CPU core)")
+    p.add_argument("--trainers-per-gpu", type=_at_least_one, metavar="N", help="trainers sharing each "
+                   "GPU (default: chosen from its free memory and the first job's footprint)")
     p.add_argument("--scheduler", metavar="ADDRESS", default=os.environ.get(
                    "DASK_SCHEDULER_ADDRESS"), help="train on the Dask cluster at this scheduler "
                    "(tcp://HOST:8786; default: $DASK_SCHEDULER_ADDRESS, else local trainers); "
@@ -203,14 +205,17 @@ def _dispatch(args) -> int:
 
         try:
             with (DaskPool(args.scheduler, gpu=args.gpu or None) if args.scheduler
-                  else WorkerPool(size=args.workers)) as pool:
+                  else WorkerPool(size=args.workers, per_gpu=args.trainers_per_gpu)) as pool:
                 report = grading.grade(ws, args.assignment, students=args.student, pool=pool,
                                        force=args.force)
+                sizing = list(getattr(pool, "sizing", []))
         except DaskPoolError as err:
             print(f"course grade: {err}", file=sys.stderr)
             return 2
         print(report.table())
         print(report.timing_line())
+        for line in sizing:
+            print(f"trainers: {line}")
         if report.unrecorded:
             print(f"{len(report.unrecorded)} notebook(s) could not be read by nbgrader; zero "
                   "recorded for them (see the table)", file=sys.stderr)
@@ -224,6 +229,17 @@ def _dispatch(args) -> int:
             raise WorkspaceError(f"no gradebook in {ws.root}: run `course grade` first")
         print(f"grades written to {ws.export_csv(args.to)}")
     return 0
+
+
+def _at_least_one(text: str) -> int:
+    try:
+        n = int(text)
+    except ValueError:
+        n = 0
+    if n < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number of at least 1, received "
+                                         f"{text!r}")
+    return n
 
 
 def installed_backends() -> list[str]:

@@ -4,8 +4,10 @@ Each worker (``python -m autograder.worker``) imports Keras once, then runs job 
 dispatcher thread owns the processes: :meth:`WorkerPool.submit` queues a job and returns a
 ``Future``, so sandboxes and training overlap (a submission's jobs start as soon as its sandbox
 is done). A job that overruns its time limit or kills its worker (out of memory, a crash) is
-that job's failure, and the worker is replaced, so grading goes on. Sized to the machine: one
-worker per GPU, else one per core group.
+that job's failure, and the worker is replaced, so grading goes on. Sized to the machine: on
+GPUs, one trainer per GPU to start with, then as many as the GPU's memory holds at the footprint
+the first job measured (:mod:`autograder.gpu_share`; ``per_gpu`` fixes the number); without a GPU,
+one per core group.
 """
 from __future__ import annotations
 
@@ -21,6 +23,8 @@ import threading
 import time
 from concurrent.futures import Future, as_completed
 from dataclasses import dataclass, field
+
+from . import gpu_share
 
 DEFAULT_TIMEOUT = 900.0
 
@@ -46,11 +50,12 @@ def visible_gpus() -> int:
     return len(gpu_ids())
 
 
-def default_size(threads: int = 1, per_gpu: int = 1) -> tuple[int, list[dict]]:
-    """How many workers, and each one's extra environment (its GPU when there are GPUs)."""
+def default_size(threads: int = 1, per_gpu: int | None = 1) -> tuple[int, list[dict]]:
+    """How many workers, and each one's extra environment (its GPU when there are GPUs);
+    ``per_gpu`` None (decided later, from memory) starts one per GPU."""
     gpus = gpu_ids()
     if gpus:
-        envs = [{"CUDA_VISIBLE_DEVICES": i} for i in gpus for _ in range(per_gpu)]
+        envs = [{"CUDA_VISIBLE_DEVICES": i} for i in gpus for _ in range(per_gpu or 1)]
         return len(envs), envs
     n = max(1, (os.cpu_count() or 1) // threads)
     return n, [{"CUDA_VISIBLE_DEVICES": ""} for _ in range(n)]
@@ -112,15 +117,22 @@ class WorkerPool:
 
     size: int | None = None
     threads: int = 1
-    per_gpu: int = 1  # trainers sharing one GPU (small models leave a big GPU mostly idle)
+    # trainers sharing one GPU (small models leave a big GPU mostly idle); None: as many as its
+    # memory holds at the first job's measured footprint (gpu_share)
+    per_gpu: int | None = None
     envs: list[dict] = field(default_factory=list)
     workers: list[_Worker] = field(default_factory=list)
+    sizing: list[str] = field(default_factory=list)  # why this many trainers, per GPU
 
     def __post_init__(self):
         self._queue: queue.Queue = queue.Queue()
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
         self._closing = False
+        self._ready: queue.Queue = queue.Queue()  # workers started by grow(), not yet in use
+        self._growers: list[threading.Thread] = []
+        self._undecided: set[str] = set()  # GPUs whose trainer count waits on a first job
+        self._memory_before: dict = {}
 
     def __enter__(self):
         return self
@@ -134,6 +146,10 @@ class WorkerPool:
             if self.workers:
                 return
             size, envs = default_size(self.threads, self.per_gpu)
+            if self.per_gpu is None and not self.envs and not self.size:
+                self._undecided = {e["CUDA_VISIBLE_DEVICES"] for e in envs
+                                   if e["CUDA_VISIBLE_DEVICES"]}
+                self._memory_before = gpu_share.memory_mib(sorted(self._undecided))
             envs = self.envs or envs
             workers = [_Worker(envs[i % len(envs)], self.threads)
                        for i in range(self.size or size)]
@@ -149,6 +165,47 @@ class WorkerPool:
     @property
     def devices(self) -> list[str]:
         return [w.device for w in self.workers]
+
+    def grow(self, envs: list[dict]) -> threading.Thread:
+        """Start one more trainer per entry of ``envs`` in the background; each takes jobs as
+        soon as it is ready (one that cannot start is left out)."""
+        def start_all():
+            for env in envs:
+                w = _Worker(env, self.threads)
+                try:
+                    w.start()
+                except WorkerStartError:
+                    continue
+                self._ready.put(w)
+                self._queue.put(None)  # wake the dispatcher
+
+        thread = threading.Thread(target=start_all, name="trainer-pool-grow", daemon=True)
+        self._growers.append(thread)
+        thread.start()
+        return thread
+
+    def _size_gpu(self, w: _Worker) -> None:
+        """After ``w``'s first job on its GPU: add the trainers that GPU's memory holds."""
+        gpu = w.env.get("CUDA_VISIBLE_DEVICES", "")
+        if gpu not in self._undecided:
+            return
+        self._undecided.discard(gpu)
+        on_gpu = sum(x.env.get("CUDA_VISIBLE_DEVICES") == gpu for x in self.workers)
+        n, why = gpu_share.decide(self._memory_before, gpu_share.memory_mib([gpu]), gpu, on_gpu,
+                                  gpus=len(self._memory_before) or 1)
+        self.sizing.append(why)
+        if n > on_gpu:
+            self.grow([dict(w.env) for _ in range(n - on_gpu)])
+
+    def _take_ready(self, idle: list) -> None:
+        while True:
+            try:
+                w = self._ready.get_nowait()
+            except queue.Empty:
+                return
+            with self._lock:
+                self.workers.append(w)
+            idle.append(w)
 
     def submit(self, job: dict, *, timeout: float = DEFAULT_TIMEOUT) -> Future:
         """Queue ``job``; the future's result is the worker's JSON answer, or a failure result
@@ -178,6 +235,7 @@ class WorkerPool:
         idle, busy = list(self.workers), {}
         with selectors.DefaultSelector() as sel:
             while not (self._closing and not busy and self._queue.empty()):
+                self._take_ready(idle)
                 while idle:
                     try:
                         item = self._queue.get_nowait()
@@ -195,6 +253,8 @@ class WorkerPool:
                     line = w.proc.stdout.readline()
                     future = w.job[2]
                     if line:
+                        if self._undecided:  # before the answer: its GPU memory is measured now
+                            self._size_gpu(w)
                         future.set_result(json.loads(line))
                     else:
                         future.set_result(_failure(w, "the trainer process died while training "
@@ -254,6 +314,10 @@ class WorkerPool:
         if self._thread is not None:
             self._thread.join()
             self._thread = None
+        for thread in self._growers:
+            thread.join()
+        self._growers = []
+        self._take_ready([])  # started too late to take a job: closed with the rest
         for w in self.workers:
             try:
                 w.proc.stdin.close()

@@ -67,7 +67,7 @@ def grade_one_backend(args, save) -> dict:
     from autograder.pool import WorkerPool
 
     out = {"backend": os.environ["KERAS_BACKEND"], "assignments": {}}
-    with WorkerPool(per_gpu=args.per_gpu) as pool:
+    with WorkerPool(per_gpu=args.per_gpu or None) as pool:
         t0 = time.perf_counter()
         pool.start()
         out["pool"] = {"trainers": len(pool.workers), "start_seconds":
@@ -97,6 +97,8 @@ def grade_one_backend(args, save) -> dict:
                             "scores": scores,
                             "per_submission_seconds": round(wall / args.batch, 3)}
             save(out)
+        out["pool"].update(trainers_at_end=len(pool.workers), sizing=pool.sizing)
+        save(out)
     return out
 
 
@@ -147,6 +149,27 @@ def reference_fit(res: dict) -> str:
     return "-"
 
 
+def trainers(res: dict) -> str:
+    pool = res.get("pool", {})
+    start, end = pool.get("trainers", "?"), pool.get("trainers_at_end", pool.get("trainers"))
+    return f"{start}" if start == end else f"{start} -> {end}"
+
+
+def projection(res: dict, n: int = 100) -> str:
+    """``n`` submissions of every assignment, projected from the measured batch: each
+    assignment's wall seconds per submission in its demo run, scaled by how much faster the
+    batch graded its assignment per submission than the demo run did."""
+    b, graded = res["batch"], res["assignments"]
+    if b["assignment"] not in graded:
+        return "no projection (the batch's assignment was not graded on its own)"
+    own = graded[b["assignment"]]
+    speedup = (own["stages"]["wall"] / len(own["rows"])) / b["per_submission_seconds"]
+    seconds = sum(a["stages"]["wall"] / len(a["rows"]) / speedup for a in graded.values())
+    return (f"{n} submissions x {len(graded)} assignments projected at {n * seconds / 60:.1f} "
+            f"min (batch {speedup:.1f}x faster per submission than the demo run of "
+            f"{b['assignment']}, applied to every assignment's demo run)")
+
+
 def markdown(results: list[dict], command: str) -> str:
     lines = ["# Grading per Keras backend (GPU when present)", "",
              f"- date: {datetime.date.today().isoformat()}",
@@ -165,7 +188,7 @@ def markdown(results: list[dict], command: str) -> str:
             below = sum(r["score"] < r["max_score"] for r in others)
             st = a["stages"]
             lines.append(
-                f"| {res['backend']} | {device_of(res)} | {res['pool']['trainers']} | "
+                f"| {res['backend']} | {device_of(res)} | {trainers(res)} | "
                 f"{assignment} | {ref['score']:g}/{ref['max_score']:g} | "
                 f"{below}/{len(others)} | {reference_fit(a)} | {st['sandbox']:.1f} | "
                 f"{st['trusted']:.1f} | {st['wall']:.1f} |" if ref else
@@ -179,6 +202,11 @@ def markdown(results: list[dict], command: str) -> str:
             lines.append(f"| {res['backend']} | {b['assignment']} reference copies | {b['n']} | "
                          f"{', '.join(f'{s:g}' for s in b['scores'])} | {b['wall_seconds']:.1f} "
                          f"| {b['per_submission_seconds']:.2f} |")
+        lines += [""] + [f"- {res['backend']}: {projection(res)}" for res in batches]
+    sizing = [f"- {res['backend']}: {line}" for res in results
+              for line in res.get("pool", {}).get("sizing", [])]
+    if sizing:
+        lines += ["", "Trainers per GPU (chosen from memory):", ""] + sizing
     lines += ["", "| backend | assignment | student | fixture | score | fit s | reason |",
               "| --- | --- | --- | --- | --- | --- | --- |"]
     for res in results:
@@ -199,7 +227,8 @@ def main(argv=None) -> int:
     p.add_argument("--out", type=Path, help="folder for the table and JSON (required)")
     p.add_argument("--notebooks", type=Path, help="folder of submitted notebooks, one folder "
                    "per assignment, made if missing (default: bench/out/gpu_notebooks)")
-    p.add_argument("--per-gpu", type=int, default=1, help="trainers per GPU (default 1)")
+    p.add_argument("--per-gpu", type=int, default=0, help="trainers per GPU (default: as "
+                   "many as its memory holds at the first job's measured footprint)")
     p.add_argument("--batch", type=int, default=0, help="also grade N copies of a reference")
     p.add_argument("--batch-of", default="cnn", help="the assignment of the batch")
     p.add_argument("--command", help="the command to record in the table (default: this one)")

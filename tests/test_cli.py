@@ -48,3 +48,12 @@ def test_release_then_grade_with_no_submissions(tmp_path, capsys):
     assert "grade_check" not in text  # hidden tests stay hidden
     assert cli.main(["grade", "cnn", "--course-dir", str(tmp_path)]) == 2
     assert "nothing to grade" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("flag", ["--workers", "--trainers-per-gpu"])
+def test_trainer_counts_below_one_are_refused_with_what_was_expected(flag, capsys):
+    with pytest.raises(SystemExit) as done:
+        cli.main(["grade", "cnn", flag, "0"])
+    assert done.value.code == 2
+    err = capsys.readouterr().err
+    assert "expected a whole number of at least 1, received '0'" in err and flag in err

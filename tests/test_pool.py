@@ -1,5 +1,7 @@
 """The trainer pool's own failure paths: a broken installation fails every job fast (and keeps
-failing fast, never hanging), and GPU ids keep the numbering CUDA_VISIBLE_DEVICES gave them."""
+failing fast, never hanging), and GPU ids keep the numbering CUDA_VISIBLE_DEVICES gave them.
+How many trainers share a GPU: chosen from its free memory and a first job's footprint, and a
+pool that grows while jobs wait."""
 from __future__ import annotations
 
 import pytest
@@ -24,3 +26,58 @@ def test_gpu_ids_keep_the_visible_numbering(monkeypatch):
     assert size == 4 and [e["CUDA_VISIBLE_DEVICES"] for e in envs] == ["3", "3", "5", "5"]
     monkeypatch.setenv("CUDA_VISIBLE_DEVICES", "")
     assert pools.gpu_ids() == [] and pools.visible_gpus() == 0
+
+
+# -- several trainers per GPU, chosen from its memory ----------------------------------------
+def test_trainers_per_gpu_follow_free_memory_cores_and_the_cap():
+    from autograder.gpu_share import trainers_per_gpu
+
+    assert trainers_per_gpu(80_000, 1_200, cores=16) == 8  # an H100 and small models: 8
+    assert trainers_per_gpu(80_000, 1_200, cores=64) == 8  # never more than the cap
+    assert trainers_per_gpu(80_000, 1_200, gpus=4, cores=16) == 2  # cores shared by 4 GPUs
+    assert trainers_per_gpu(6_000, 1_200, cores=16) == 2  # half of free memory: 3000 MiB
+    assert trainers_per_gpu(500, 4_000, cores=16) == 1  # too little memory: still one
+
+
+def _unexported_job(cnn_spec) -> dict:
+    """A real job that the trainer answers quickly (the builder was not exported)."""
+    from autograder import trainer
+
+    return trainer.job(cnn_spec, "cnn", {"build_cnn": {"ok": False, "error": "not defined"}}, 0)
+
+
+def test_a_gpu_gets_more_trainers_after_its_first_job_measures_one(monkeypatch, cnn_spec):
+    """One trainer starts on the (here simulated) GPU; its first job shows the GPU's used memory
+    grew by 1000 MiB, and 4000 MiB were free: half of that holds 2 trainers, so one more starts
+    and takes jobs. The simulated GPU id only sets CUDA_VISIBLE_DEVICES; training is on CPU."""
+    from autograder import gpu_share
+
+    readings = iter([{"0": (5_000, 1_000)}])  # before any trainer: 4000 MiB free
+    monkeypatch.setattr(pools, "gpu_ids", lambda: ["0"])
+    monkeypatch.setattr(gpu_share, "memory_mib",
+                        lambda ids: next(readings, {"0": (5_000, 2_000)}))
+    monkeypatch.setattr(gpu_share.os, "cpu_count", lambda: 16)
+    with pools.WorkerPool() as pool:
+        futures = [pool.submit(_unexported_job(cnn_spec), timeout=300) for _ in range(4)]
+        answers = [f.result(timeout=600) for f in futures]
+        for thread in pool._growers:
+            thread.join(300)
+        assert len(pool.workers) + pool._ready.qsize() == 2
+        assert pool.sizing == [pool.sizing[0]] and "4000 MiB free" in pool.sizing[0]
+        assert "1000 MiB" in pool.sizing[0] and "-> 2 trainer(s)" in pool.sizing[0]
+        more = pool.submit(_unexported_job(cnn_spec), timeout=300).result(timeout=600)
+        workers = list(pool.workers)
+    assert len(workers) == 2  # the new trainer joined the pool
+    assert all(w.proc.poll() is not None for w in workers)  # and closed with it
+    assert all("not defined" in (a["error"] or "") for a in answers + [more])
+
+
+def test_a_pool_can_grow_while_jobs_wait(cnn_spec):
+    with pools.WorkerPool(size=1) as pool:
+        futures = [pool.submit(_unexported_job(cnn_spec), timeout=300) for _ in range(6)]
+        pool.grow([{"CUDA_VISIBLE_DEVICES": ""}]).join(300)
+        answers = [f.result(timeout=600) for f in futures]
+        answers.append(pool.submit(_unexported_job(cnn_spec), timeout=300).result(timeout=600))
+        workers = list(pool.workers)
+    assert len(workers) == 2 and all(w.proc.poll() is not None for w in workers)
+    assert all("not defined" in (a["error"] or "") for a in answers)
