@@ -25,15 +25,19 @@ from .sandbox.runner import Export
 _RESULTS: dict[tuple[str, str], TaskResult] = {}
 
 
-def _task_result(plan: Plan, task: str, namespace: dict) -> tuple[Export, TaskResult]:
+def _in_worker(job: dict, timeout: float) -> dict:
+    with WorkerPool(size=1) as pool:
+        return pool.submit(job, timeout=timeout).result()
+
+
+def _task_result(plan: Plan, task: str, namespace: dict, run_job) -> tuple[Export, TaskResult]:
     calls = plan.task_calls[task]
     with contextlib.redirect_stdout(io.StringIO()):
         export = Export(True, calls={c["key"]: run_call(c, namespace) for c in calls})
     key = (plan.spec.assignment, task)
     if key not in _RESULTS:
-        with WorkerPool(size=1) as pool:
-            future = pool.submit(plan.jobs_for(task, export), timeout=plan.limit(task))
-            _RESULTS[key] = TaskResult.from_json(future.result())
+        job = plan.jobs_for(task, export)
+        _RESULTS[key] = TaskResult.from_json(run_job(job, plan.limit(task)))
     return export, _RESULTS[key]
 
 
@@ -52,14 +56,16 @@ def course_seed(start: Path | None = None) -> int:
     return 0
 
 
-def grade_check(assignment: str, grade_id: str, namespace) -> float:
+def grade_check(assignment: str, grade_id: str, namespace, *, run_job=_in_worker) -> float:
     """Score check ``grade_id`` of ``assignment`` for the functions in ``namespace`` (the
-    notebook's ``globals()``; a single function is accepted too); prints why; returns points."""
+    notebook's ``globals()``; a single function is accepted too); prints why; returns points.
+    ``run_job(job, timeout)`` trains a task (default: in a fresh trusted worker process)."""
     spec = specs.load(assignment)
     check = spec.check(grade_id)
     if callable(namespace):
         namespace = {check.function: namespace}
-    export, result = _task_result(Plan(spec, course_seed()), check.task, namespace)
+    export, result = _task_result(Plan(spec, course_seed()), check.task, namespace,
+                                  run_job)
     results = chk.evaluate(spec, export, {check.task: result})
     scored = next(r for r in results if r.grade_id == grade_id)
     print(scored.message)
