@@ -2,7 +2,9 @@
 
 The text is diff-friendly and holds no solution code: a ``solution`` cell names a function in
 ``solutions/`` and its body is copied in between nbgrader's ``### BEGIN/END SOLUTION`` markers.
-Test-cell points come from the grading spec, so points are declared once.
+Test-cell points come from the grading spec, so points are declared once; so do the numbers the
+text quotes: ``{{cnn.epochs}}`` is the ``cnn`` task's budget, ``{{test_cnn_accuracy.threshold}}``
+a check's threshold (also ``floor`` and ``points``).
 
 Cell headers (``# %%`` lines)::
 
@@ -25,6 +27,7 @@ from . import content
 from . import spec as specs
 
 HEADER = re.compile(r"^# %% \[(markdown|setup|code|solution|test)\](.*)$")
+FROM_SPEC = re.compile(r"\{\{(\w+)\.(\w+)\}\}")
 
 
 class SourceError(ValueError):
@@ -81,6 +84,25 @@ def solution_source(target: str) -> str:
     raise SourceError(f"{target}: no function {func_name} in {module_name}")
 
 
+def _from_spec(text: str, spec) -> str:
+    """``text`` with every ``{{name.field}}`` replaced by that task's budget entry or that
+    check's ``threshold``/``floor``/``points``."""
+    def value(match: re.Match) -> str:
+        name, field = match.groups()
+        if name in spec.tasks and field in spec.tasks[name].budget:
+            found = spec.tasks[name].budget[field]
+        elif name in {c.grade_id for c in spec.checks} and field in ("threshold", "floor",
+                                                                     "points"):
+            found = getattr(spec.check(name), field)
+        else:
+            raise SourceError(f"{spec.assignment}: {match.group(0)} names nothing in the spec; "
+                              f"expected {{{{TASK.BUDGET_FIELD}}}} (tasks: "
+                              f"{', '.join(spec.tasks)}) or {{{{CHECK_ID.threshold|floor|points}}}}")
+        return f"{found:g}" if isinstance(found, (int, float)) else str(found)
+
+    return FROM_SPEC.sub(value, text)
+
+
 def _markdown(body: str) -> str:
     return "\n".join(line[2:] if line.startswith("# ") else line.lstrip("#")
                      for line in body.splitlines())
@@ -104,7 +126,7 @@ def build(assignment: str) -> nbformat.NotebookNode:
     seen_tests = set()
     for i, (kind, attrs, body) in enumerate(_split(source_path(assignment).read_text())):
         if kind == "markdown":
-            nb.cells.append(nbformat.v4.new_markdown_cell(_markdown(body)))
+            nb.cells.append(nbformat.v4.new_markdown_cell(_from_spec(_markdown(body), spec)))
         elif kind == "code":
             cell = nbformat.v4.new_code_cell(body)
             if attrs.get("tags"):

@@ -21,6 +21,26 @@ def test_source_notebook_matches_the_spec(assignment):
 
 
 @pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_the_text_quotes_every_threshold_and_floor_from_the_spec(assignment):
+    """A student reads the numbers that grade them; a re-calibrated spec changes the text."""
+    spec = specs.load(assignment)
+    text = "\n".join(c.source for c in notebooks.build(assignment).cells
+                     if c.cell_type == "markdown")
+    assert "{{" not in text
+    for check in spec.checks:
+        if check.kind == "metric":
+            assert f"{check.threshold:g}" in text and f"{check.floor:g}" in text, check.grade_id
+
+
+def test_a_placeholder_naming_nothing_in_the_spec_says_what_exists():
+    spec = specs.load("cnn")
+    assert notebooks._from_spec("up to {{cnn.epochs}} epochs", spec) == \
+        f"up to {spec.tasks['cnn'].budget['epochs']} epochs"
+    with pytest.raises(notebooks.SourceError, match=r"\{\{cnn\.epoch\}\} names nothing.*tasks: cnn"):
+        notebooks._from_spec("{{cnn.epoch}}", spec)
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
 def test_the_reference_runs_from_the_notebooks_own_cells(assignment):
     """What the sandbox runs of a top student's notebook (setup cell included) defines every
     pinned function, and the builders build: no import the setup cell forgot."""

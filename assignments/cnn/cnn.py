@@ -38,8 +38,9 @@ plots.image_grid(digits.x_train[:20], ncols=10, labels=digits.y_train[:20],
 # %% [markdown]
 # ## The task
 # Each 8x8 scikit-learn digit was placed at a random position on a blank 16x16 canvas. The same
-# "3" appears at the top left in one image and the bottom right in another. A dense network
-# (Flatten then Dense layers) gets well under 50 % here; a small CNN gets over 90 %.
+# "3" appears at the top left in one image and the bottom right in another. A small dense
+# network (Flatten then Dense layers) gets under 50 % here, and even the widest one allowed
+# stays under 66 %; a small CNN gets over 90 %.
 #
 # ## Your task: `build_cnn(input_shape, num_classes)`
 # Write a function that returns a **compiled** `keras.Model`:
@@ -90,11 +91,15 @@ print("validation accuracy:", round(result.history["val_accuracy"][-1], 3))
 plots.learning_curves(result.history, title="Your CNN, 5 epochs");
 
 # %% [markdown]
-# ## Graded by training (7 points)
-# The grader rebuilds your model from its configuration in a separate, trusted process, trains
-# it from scratch with a fixed seed for **40 epochs** (batch 64) on the training split and
-# measures accuracy on held-out test digits. Accuracy of 0.85 or more earns all 7 points, 0.50
-# or less earns none, and points grow linearly in between. Your feedback shows the learning
+# ## Graded by training ({{test_cnn_accuracy.points}} points)
+# The grader rebuilds your model from its configuration in a separate, trusted process and
+# trains it from scratch with a fixed seed (batch {{cnn.batch_size}}) on the training split for
+# up to **{{cnn.epochs}} epochs**, stopping once validation accuracy has not improved for
+# {{cnn.patience}} epochs and keeping the best weights. It then measures accuracy on held-out
+# test digits. Accuracy of {{test_cnn_accuracy.threshold}} or more earns all
+# {{test_cnn_accuracy.points}} points, {{test_cnn_accuracy.floor}} or less earns none, and
+# points grow linearly in between: the widest dense network allowed stays at or below the
+# floor, so only shared local filters earn these points. Your feedback shows the learning
 # curves and a confusion matrix.
 
 # %% [test] id=test_cnn_accuracy

@@ -136,9 +136,13 @@ plots.image_grid(samples[:40], ncols=10, title="Your generator after 1,000 steps
 #   Copying is not generating, so this must stay low.
 #
 # The grader rebuilds both models from their configurations in a separate, trusted process,
-# trains them with `course.gan.train_gan` for a fixed number of steps with a fixed seed, and
-# scores the samples. Each metric earns its points linearly between a floor (what a broken
-# GAN gets) and a pass threshold; the thresholds and the budget are in the feedback.
+# trains them with `course.gan.train_gan` for {{gan.steps}} steps (batch {{gan.batch_size}})
+# with a fixed seed, and scores the samples. Each metric earns its points linearly between a
+# floor (what a broken GAN gets) and a pass threshold: inception score
+# {{test_gan_inception_score.floor}} to {{test_gan_inception_score.threshold}}, classes
+# {{test_gan_classes.floor}} to {{test_gan_classes.threshold}}, Fréchet distance
+# {{test_gan_frechet_distance.floor}} down to {{test_gan_frechet_distance.threshold}},
+# memorisation {{test_gan_memorisation.floor}} down to {{test_gan_memorisation.threshold}}.
 
 # %% [test] id=test_gan_inception_score
 print("This check trains your model when the notebook is graded.")

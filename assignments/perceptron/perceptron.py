@@ -95,10 +95,12 @@ if abs(w[1]) > 1e-12:
 fig.tight_layout();
 
 # %% [markdown]
-# ### Check (3 points)
+# ### Check ({{test_perceptron_fit_heldout.points}} points)
 # The visible part checks your function on the notebook's data. When graded, it is called on
-# fresh 4-dimensional points and scored by accuracy on held-out points: 0.9 or more earns all 3
-# points, 0.65 or less none, linear in between.
+# fresh 4-dimensional points and scored by accuracy on held-out points:
+# {{test_perceptron_fit_heldout.threshold}} or more earns all
+# {{test_perceptron_fit_heldout.points}} points, {{test_perceptron_fit_heldout.floor}} or less
+# none, linear in between.
 
 # %% [test] id=test_perceptron_fit_heldout
 w, b = perceptron_fit(separable.x_train, separable.y_train, epochs=20, learning_rate=0.1)
@@ -181,10 +183,12 @@ for ax, splits, name in [(axes[0], separable, "separable"), (axes[1], xor, "XOR"
 fig.tight_layout();
 
 # %% [markdown]
-# ### Graded by training (2 points)
+# ### Graded by training ({{test_perceptron_accuracy.points}} points)
 # The grader rebuilds your model in a separate, trusted process, trains it with a fixed seed
-# for **100 epochs** (batch 8) on separable points drawn with a seed you do not see, and
-# measures accuracy on held-out points: 0.85 or more earns both points, 0.65 or less none.
+# for **{{perceptron.epochs}} epochs** (batch {{perceptron.batch_size}}) on separable points
+# drawn with a seed you do not see, and measures accuracy on held-out points:
+# {{test_perceptron_accuracy.threshold}} or more earns all {{test_perceptron_accuracy.points}}
+# points, {{test_perceptron_accuracy.floor}} or less none.
 
 # %% [test] id=test_perceptron_accuracy
 print("This check trains your model when the notebook is graded.")
@@ -328,10 +332,12 @@ decision_regions(ax, mlp, xor, "MLP, XOR")
 fig.tight_layout();
 
 # %% [markdown]
-# ## Graded by training (4 points)
-# The grader trains your MLP with a fixed seed for **100 epochs** (batch 16) on XOR points
-# drawn with a seed you do not see, and measures accuracy on held-out points: 0.9 or more earns
-# all 4 points, 0.75 or less none. A model without a nonlinear hidden layer stays near 0.5.
+# ## Graded by training ({{test_mlp_accuracy.points}} points)
+# The grader trains your MLP with a fixed seed for **{{mlp.epochs}} epochs** (batch
+# {{mlp.batch_size}}) on XOR points drawn with a seed you do not see, and measures accuracy on
+# held-out points: {{test_mlp_accuracy.threshold}} or more earns all
+# {{test_mlp_accuracy.points}} points, {{test_mlp_accuracy.floor}} or less none. A model without
+# a nonlinear hidden layer stays near 0.5.
 
 # %% [test] id=test_mlp_accuracy
 print("This check trains your model when the notebook is graded.")

@@ -166,11 +166,14 @@ print("validation accuracy:", round(result.history["val_accuracy"][-1], 3))
 plots.learning_curves(result.history, title="Your RNN, 5 epochs");
 
 # %% [markdown]
-# ## Graded by training (7 points)
-# The grader rebuilds your model from its configuration in a separate, trusted process, trains
-# it from scratch with a fixed seed for **30 epochs** (batch 32) on the training split
-# and measures accuracy on held-out test digits. Accuracy of 0.75 or more earns all 7
-# points, 0.55 or less earns none, and points grow linearly in between.
+# ## Graded by training ({{test_rnn_accuracy.points}} points)
+# The grader rebuilds your model from its configuration in a separate, trusted process and
+# trains it from scratch with a fixed seed (batch {{rnn.batch_size}}) on the training split for
+# up to **{{rnn.epochs}} epochs**, stopping once validation accuracy has not improved for
+# {{rnn.patience}} epochs and keeping the best weights. It then measures accuracy on held-out
+# test digits. Accuracy of {{test_rnn_accuracy.threshold}} or more earns all
+# {{test_rnn_accuracy.points}} points, {{test_rnn_accuracy.floor}} or less earns none, and
+# points grow linearly in between.
 
 # %% [test] id=test_rnn_accuracy
 print("This check trains your model when the notebook is graded.")

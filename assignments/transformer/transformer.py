@@ -209,11 +209,13 @@ print("validation accuracy:", round(result.history["val_accuracy"][-1], 3))
 plots.learning_curves(result.history, title="Your transformer, 5 epochs");
 
 # %% [markdown]
-# ## Graded by training (5 points)
+# ## Graded by training ({{test_transformer_accuracy.points}} points)
 # The grader rebuilds your model from its configuration in a separate, trusted process, trains
-# it from scratch with a fixed seed for **10 epochs** (batch 64) on freshly drawn
-# sequences and measures accuracy on held-out ones. Accuracy of 0.9 or more earns all 5
-# points, 0.6 or less (near guessing) earns none, and points grow linearly in between.
+# it from scratch with a fixed seed for **{{transformer.epochs}} epochs** (batch
+# {{transformer.batch_size}}) on freshly drawn sequences and measures accuracy on held-out ones.
+# Accuracy of {{test_transformer_accuracy.threshold}} or more earns all
+# {{test_transformer_accuracy.points}} points, {{test_transformer_accuracy.floor}} or less (near
+# guessing) earns none, and points grow linearly in between.
 
 # %% [test] id=test_transformer_accuracy
 print("This check trains your model when the notebook is graded.")
