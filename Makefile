@@ -19,11 +19,14 @@ $(STAMP): setup.cfg pyproject.toml
 demo: $(STAMP)
 	$(BIN)/course demo
 
+# Test files run on PYTEST_JOBS processes (pytest-xdist), a file per process at a time, so a
+# module's shared trained results are computed once. Trainers and sandboxes are single-threaded.
+PYTEST_JOBS ?= 2
 test: $(STAMP)
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n $(PYTEST_JOBS) --dist loadfile
 
 test-fast: $(STAMP)
-	$(BIN)/python -m pytest -m "not slow"
+	$(BIN)/python -m pytest -n $(PYTEST_JOBS) --dist loadfile -m "not slow"
 
 bench: $(STAMP)
 	$(BIN)/python bench/overhead.py --backend tensorflow --backend jax
