@@ -185,7 +185,7 @@ class WorkerPool:
         return thread
 
     def _size_gpu(self, w: _Worker) -> None:
-        """After ``w``'s first job on its GPU: add the trainers that GPU's memory holds."""
+        """After ``w``'s first training on its GPU: add the trainers its memory holds."""
         gpu = w.env.get("CUDA_VISIBLE_DEVICES", "")
         if gpu not in self._undecided:
             return
@@ -253,9 +253,10 @@ class WorkerPool:
                     line = w.proc.stdout.readline()
                     future = w.job[2]
                     if line:
-                        if self._undecided:  # before the answer: its GPU memory is measured now
-                            self._size_gpu(w)
-                        future.set_result(json.loads(line))
+                        answer = json.loads(line)
+                        if self._undecided and answer.get("timings", {}).get("fit"):
+                            self._size_gpu(w)  # a job that trained: its footprint is measured
+                        future.set_result(answer)
                     else:
                         future.set_result(_failure(w, "the trainer process died while training "
                                                       "this model (out of memory?); the model "

@@ -46,10 +46,29 @@ def _unexported_job(cnn_spec) -> dict:
     return trainer.job(cnn_spec, "cnn", {"build_cnn": {"ok": False, "error": "not defined"}}, 0)
 
 
-def test_a_gpu_gets_more_trainers_after_its_first_job_measures_one(monkeypatch, cnn_spec):
-    """One trainer starts on the (here simulated) GPU; its first job shows the GPU's used memory
-    grew by 1000 MiB, and 4000 MiB were free: half of that holds 2 trainers, so one more starts
-    and takes jobs. The simulated GPU id only sets CUDA_VISIBLE_DEVICES; training is on CPU."""
+def _training_job(cnn_spec) -> dict:
+    """A real job that trains (one epoch of a small dense model)."""
+    import dataclasses
+
+    import keras
+
+    from autograder import trainer
+
+    model = keras.Sequential([keras.Input((16, 16, 1)), keras.layers.Flatten(),
+                              keras.layers.Dense(10, activation="softmax")])
+    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    export = {"ok": True, "config": keras.saving.serialize_keras_object(model),
+              "compile_config": model.get_compile_config()}
+    task = cnn_spec.raw["tasks"]["cnn"]
+    raw = {**cnn_spec.raw, "tasks": {"cnn": {**task, "budget": {**task["budget"], "epochs": 1}}}}
+    return trainer.job(dataclasses.replace(cnn_spec, raw=raw), "cnn", {"build_cnn": export}, 0)
+
+
+def test_a_gpu_gets_more_trainers_after_its_first_training_measures_one(monkeypatch, cnn_spec):
+    """One trainer starts on the (here simulated) GPU. A job that trains nothing measures
+    nothing; after the first one that trains, the GPU's used memory grew by 1000 MiB, and 4000
+    MiB were free: half of that holds 2 trainers, so one more starts and takes jobs. The
+    simulated GPU id only sets CUDA_VISIBLE_DEVICES; training is on the CPU."""
     from autograder import gpu_share
 
     readings = iter([{"0": (5_000, 1_000)}])  # before any trainer: 4000 MiB free
@@ -58,8 +77,10 @@ def test_a_gpu_gets_more_trainers_after_its_first_job_measures_one(monkeypatch, 
                         lambda ids: next(readings, {"0": (5_000, 2_000)}))
     monkeypatch.setattr(gpu_share.os, "cpu_count", lambda: 16)
     with pools.WorkerPool() as pool:
-        futures = [pool.submit(_unexported_job(cnn_spec), timeout=300) for _ in range(4)]
-        answers = [f.result(timeout=600) for f in futures]
+        first = pool.submit(_unexported_job(cnn_spec), timeout=300).result(timeout=600)
+        assert pool.sizing == [] and first["timings"].get("fit") is None
+        futures = [pool.submit(_training_job(cnn_spec), timeout=300) for _ in range(3)]
+        answers = [first] + [f.result(timeout=600) for f in futures]
         for thread in pool._growers:
             thread.join(300)
         assert len(pool.workers) + pool._ready.qsize() == 2
@@ -69,7 +90,8 @@ def test_a_gpu_gets_more_trainers_after_its_first_job_measures_one(monkeypatch, 
         workers = list(pool.workers)
     assert len(workers) == 2  # the new trainer joined the pool
     assert all(w.proc.poll() is not None for w in workers)  # and closed with it
-    assert all("not defined" in (a["error"] or "") for a in answers + [more])
+    assert "not defined" in first["error"] and "not defined" in more["error"]
+    assert all(a["ok"] and a["timings"]["fit"] > 0 for a in answers[1:])
 
 
 def test_a_pool_can_grow_while_jobs_wait(cnn_spec):
