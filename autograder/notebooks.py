@@ -95,9 +95,10 @@ def _from_spec(text: str, spec) -> str:
                                                                      "points"):
             found = getattr(spec.check(name), field)
         else:
-            raise SourceError(f"{spec.assignment}: {match.group(0)} names nothing in the spec; "
-                              f"expected {{{{TASK.BUDGET_FIELD}}}} (tasks: "
-                              f"{', '.join(spec.tasks)}) or {{{{CHECK_ID.threshold|floor|points}}}}")
+            raise SourceError(f"{spec.assignment}: {match.group(0)} names nothing in the "
+                              f"spec; expected {{{{TASK.BUDGET_FIELD}}}} (tasks: "
+                              f"{', '.join(spec.tasks)}) or "
+                              "{{CHECK_ID.threshold|floor|points}}")
         return f"{found:g}" if isinstance(found, (int, float)) else str(found)
 
     return FROM_SPEC.sub(value, text)

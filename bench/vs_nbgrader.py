@@ -139,8 +139,11 @@ def main() -> None:
         "| stage | s summed | s per submission |", "| --- | ---: | ---: |"]
     lines += [f"| {k} | {v:.1f} | {v / len(students):.2f} |" for k, v in profile.items()]
     if differ:
-        lines += ["", "Scores that differ (in-kernel training uses the framework's default "
-                  "threads, the trainers one thread each):", ""] + [f"- {d}" for d in differ]
+        lines += ["", "Scores that differ (`course grade` vs plain nbgrader). Plain nbgrader runs "
+                  "the visible test cells on the student's own objects in the kernel; `course "
+                  "grade` scores every check from what the trusted side can rebuild (a `Lambda` "
+                  "layer cannot be), and in-kernel training runs on the framework's default "
+                  "threads, the trainers on one each:", ""] + [f"- {d}" for d in differ]
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text("\n".join(lines) + "\n")
     print("\n".join(lines))
