@@ -57,9 +57,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--student", action="append", help="grade only this student (repeatable)")
     p.add_argument("--workers", type=_at_least_one, help="trusted trainer processes "
                    "(default: on GPUs, as many as each GPU's memory holds; else one per core)")
-    p.add_argument("--trainers-per-gpu", type=_at_least_one, metavar="N", help="trainers "
+    p.add_argument("--trainers-per-gpu", type=_at_least_one, metavar="N", help="local trainers "
                    "sharing each GPU (default: from its free memory and a first training's "
-                   "footprint)")
+                   "footprint; with --scheduler, the workers' --nthreads decide)")
     p.add_argument("--scheduler", metavar="ADDRESS", default=os.environ.get(
                    "DASK_SCHEDULER_ADDRESS"), help="train on the Dask cluster at this scheduler "
                    "(tcp://HOST:8786; default: $DASK_SCHEDULER_ADDRESS, else local trainers); "
