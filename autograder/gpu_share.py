@@ -3,9 +3,9 @@ footprint.
 
 The course's models are small: one training uses a sliver of a large GPU and is bound by
 per-step latency, so several trainers on one GPU grade several submissions at once. The pool
-starts one trainer per GPU; when its first job on a GPU is done, the GPU's used memory has grown
-by that trainer's whole footprint (CUDA context, framework pools, the model and its batches), as
-``nvidia-smi`` reports it for any backend. The pool then adds trainers up to
+starts one trainer per GPU; when its first job that trains is done, the GPU's used memory has
+grown by that trainer's whole footprint (CUDA context, framework pools, the model and its
+batches), as ``nvidia-smi`` reports it for any backend. The pool then adds trainers up to
 :func:`trainers_per_gpu`. ``course grade --trainers-per-gpu N`` overrides the choice.
 """
 from __future__ import annotations
