@@ -39,17 +39,7 @@ def configure(*, backend: str | None = None, threads: int | None = None, quiet: 
         os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # TF's C++ start-up chatter
     os.environ.setdefault("XLA_PYTHON_CLIENT_PREALLOCATE", "false")  # share a GPU between workers
     if threads is not None:
-        for var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
-            os.environ[var] = str(threads)
-        os.environ["TF_NUM_INTRAOP_THREADS"] = str(threads)
-        os.environ["TF_NUM_INTEROP_THREADS"] = str(threads)
-        if name == "jax":
-            flags = os.environ.get("XLA_FLAGS", "")
-            if "intra_op_parallelism" not in flags:
-                os.environ["XLA_FLAGS"] = (
-                    f"{flags} --xla_cpu_multi_thread_eigen=false "
-                    f"intra_op_parallelism_threads={threads}"
-                ).strip()
+        os.environ.update(thread_env(threads, os.environ, xla=name == "jax"))
         if name == "torch":
             import torch
 
@@ -59,6 +49,22 @@ def configure(*, backend: str | None = None, threads: int | None = None, quiet: 
             except RuntimeError:  # already set once in this process
                 pass
     return name
+
+
+THREAD_VARS = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS",
+               "TF_NUM_INTRAOP_THREADS", "TF_NUM_INTEROP_THREADS")
+
+
+def thread_env(threads: int, env, *, xla: bool = True) -> dict[str, str]:
+    """The variables that size a new process's CPU thread pools to ``threads``: OpenMP, MKL,
+    OpenBLAS and TensorFlow, and (``xla``) JAX's XLA flags added to ``env``'s own, unless they
+    already set its parallelism."""
+    out = {var: str(threads) for var in THREAD_VARS}
+    flags = env.get("XLA_FLAGS", "")
+    if xla and "intra_op_parallelism" not in flags:
+        out["XLA_FLAGS"] = (f"{flags} --xla_cpu_multi_thread_eigen=false "
+                            f"intra_op_parallelism_threads={threads}").strip()
+    return out
 
 
 def seed_everything(seed: int) -> None:

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import nbformat
 
+from .. import runtime
 from . import LECTURES, to_notebook
 
 TIMEOUT_S = 300  # per cell; a lecture is meant to finish in well under two minutes
@@ -30,13 +31,7 @@ def kernel_env(backend: str | None = None, threads: int | None = 1) -> dict[str,
         env["KERAS_BACKEND"] = backend
     env.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     if threads is not None:
-        for var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS",
-                    "TF_NUM_INTRAOP_THREADS", "TF_NUM_INTEROP_THREADS"):
-            env[var] = str(threads)
-        flags = env.get("XLA_FLAGS", "")
-        if "intra_op_parallelism" not in flags:
-            env["XLA_FLAGS"] = (f"{flags} --xla_cpu_multi_thread_eigen=false "
-                                f"intra_op_parallelism_threads={threads}").strip()
+        env.update(runtime.thread_env(threads, env))
     return env
 
 
