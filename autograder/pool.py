@@ -198,11 +198,7 @@ class WorkerPool:
             self.grow([dict(w.env) for _ in range(n - on_gpu)])
 
     def _take_ready(self, idle: list) -> None:
-        while True:
-            try:
-                w = self._ready.get_nowait()
-            except queue.Empty:
-                return
+        for w in _drained(self._ready):
             with self._lock:
                 self.workers.append(w)
             idle.append(w)
@@ -291,11 +287,7 @@ class WorkerPool:
                             and w.proc.poll() is None]
 
     def _fail_all(self, message: str) -> None:
-        while True:
-            try:
-                item = self._queue.get_nowait()
-            except queue.Empty:
-                return
+        for item in _drained(self._queue):
             if item is not None:
                 item[2].set_exception(WorkerStartError(message))
 
@@ -328,6 +320,15 @@ class WorkerPool:
             w.kill()
         self.workers = []
         self._closing = False
+
+
+def _drained(q: queue.Queue):
+    """What ``q`` holds now, taken out one item at a time without waiting."""
+    while True:
+        try:
+            yield q.get_nowait()
+        except queue.Empty:
+            return
 
 
 def _failure(w: _Worker, message: str) -> dict:
