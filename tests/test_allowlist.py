@@ -26,20 +26,21 @@ def test_reference_model_passes():
     (_layer("Lambda", function={"class_name": "__lambda__", "config": {"code": "4wEA"}}),
      "Lambda layer"),
     (_layer("MyLayer", module="student_code"), "custom class 'MyLayer'"),
-    (_layer("TFSMLayer"), "does not allow"),
+    (_layer("TFSMLayer"), "loads a saved TensorFlow model from a file"),
     (_layer("Dense", units=3, kernel_initializer={
         "module": "keras.initializers", "class_name": "Constant",
-        "config": {"value": [[0.1] * 4] * 3}, "registered_name": None}), "Constant initializer"),
+        "config": {"value": [[0.1] * 4] * 3}, "registered_name": None}),
+     "Constant initializer holding 3 x 4 numbers"),
     (_layer("Dense", units=3, bias=[0.5] * 100), "list of 100 numbers"),
     (_layer("Dense", units=3, w={"class_name": "__numpy__", "config": {"value": [1]}}),
-     "embedded array"),
+     "table of 1 numbers"),
     (_layer("Dense", units=3, registered_name="evil>Thing") | {"registered_name": "evil>Thing"},
      "registered custom object"),
 ])
 def test_forbidden_objects_are_named_with_the_fix(bad, words):
     with pytest.raises(allowlist.ConfigRejected, match=words) as err:
         allowlist.check(_model(_layer("InputLayer", batch_shape=[None, 4]), bad))
-    assert "built-in" in str(err.value)  # says what is expected instead
+    assert "Instead, use" in str(err.value) or "Instead, write" in str(err.value)  # the fix
     assert "layers[1]" in str(err.value)  # and where the problem sits
 
 
@@ -80,3 +81,89 @@ def test_numbers_are_bounded_in_total_whatever_argument_holds_them():
     with pytest.raises(allowlist.ConfigRejected, match="carries 6[0-9]{2} numbers.*Remove numbers"):
         allowlist.check({"class_name": "Sequential", "module": "keras",
                          "config": {"layers": [layer]}})
+
+
+def _functional_config(build):
+    """The JSON the sandbox exports for ``build(inputs) -> outputs`` (tuples become lists)."""
+    import json
+
+    import keras
+
+    inputs = keras.Input((16, 8))
+    return json.loads(json.dumps(
+        keras.saving.serialize_keras_object(keras.Model(inputs, build(inputs)))))
+
+
+@pytest.mark.parametrize("idiom", ["x[:, -1, :]", "x[..., :3]", "x[:, ::2, None]", "x[:, 3]"])
+def test_slicing_symbolic_tensors_is_allowed(idiom):
+    """Indexing serializes as __slice__/__ellipsis__ markers: data, not a custom class."""
+    from keras import layers
+
+    def build(inputs):
+        x = layers.LSTM(4, return_sequences=True)(inputs)  # noqa: F841 (used by eval)
+        return layers.Flatten()(eval(idiom))
+
+    assert allowlist.find_problems(_functional_config(build)) == []
+
+
+def test_masking_and_propagated_masks_are_allowed():
+    from keras import layers
+
+    config = _functional_config(lambda x: layers.GRU(4)(layers.Masking(0.0)(x)))
+    assert {"Masking", "NotEqual", "Any"} <= {
+        layer["class_name"] for layer in config["config"]["layers"]}  # the mask's own ops
+    assert allowlist.find_problems(config) == []
+
+
+def test_sine_position_layer_is_allowed_and_a_sine_table_constant_is_refused_naming_it():
+    import numpy as np
+    from keras import layers
+
+    from course.layers import SinePositionEncoding
+
+    assert allowlist.find_problems(
+        _functional_config(lambda x: x + SinePositionEncoding()(x))) == []
+    position, feature = np.arange(16)[:, None], np.arange(8)[None, :]
+    angle = position / 10000 ** (2 * (feature // 2) / 8)
+    table = np.where(feature % 2 == 0, np.sin(angle), np.cos(angle)).astype("float32")
+    config = _functional_config(lambda x: layers.Dense(8)(x) + table)
+    with pytest.raises(allowlist.ConfigRejected) as err:
+        allowlist.check(config)
+    message = str(err.value)
+    assert "a fixed sine/cosine position table of 16 x 8 numbers in operation 'add" in message
+    assert "course.layers.SinePositionEncoding" in message
+    assert message.index("SinePositionEncoding") < 240  # survives the one-line reason's cut
+
+
+def test_a_table_over_the_numbers_cap_is_named_not_counted():
+    """A 16 x 32 table is 512 numbers: refused by what it is, whatever its size."""
+    import numpy as np
+
+    config = _functional_config(lambda x: x + np.full((16, 8), 0.5, "float32"))
+    with pytest.raises(allowlist.ConfigRejected, match=r"a table of 16 x 8 numbers \(an array"):
+        allowlist.check(config)
+
+
+@pytest.mark.parametrize("name, fix", [
+    ("SinePositionEncoding", "course.layers.SinePositionEncoding"),
+    ("TransformerEncoder", "layers.MultiHeadAttention"),
+])
+def test_keras_hub_layers_are_refused_with_the_course_replacement(name, fix):
+    hub = _layer(name, module="keras_hub.layers", name="pos")
+    with pytest.raises(allowlist.ConfigRejected, match=f"keras_hub's {name} named 'pos'.*{fix}"):
+        allowlist.check(_model(hub))
+
+
+def test_every_keras_layer_is_either_allowed_or_refused_with_a_reason():
+    """A new Keras release's layers get a conscious decision; refusals carry a reason."""
+    import inspect
+
+    import keras
+
+    classes = {getattr(keras.layers, n).__name__ for n in dir(keras.layers)
+               if inspect.isclass(getattr(keras.layers, n))} - {"InputSpec"}
+    assert classes - allowlist.LAYERS - set(allowlist.REFUSED_LAYERS) == set()
+    assert allowlist.LAYERS - classes == set()  # no stale names
+    for name in allowlist.REFUSED_LAYERS:
+        assert name not in allowlist.LAYERS
+        assert allowlist.find_problems(_model(_layer(name)))

@@ -56,3 +56,44 @@ def test_lambda_is_refused_before_keras_sees_it():
     model = keras.Sequential([keras.Input((4,)), keras.layers.Lambda(lambda x: x * 2)])
     with pytest.raises(rb.RebuildError, match="Lambda layer"):
         rb.rebuild(_config(model))
+
+
+def _exported(model):
+    """The config as the sandbox exports it: through JSON."""
+    import json
+
+    return json.loads(json.dumps(_config(model)))
+
+
+def test_slicing_and_masking_models_rebuild_and_run():
+    import numpy as np
+
+    inputs = keras.Input((16, 4))
+    states = keras.layers.LSTM(8, return_sequences=True)(keras.layers.Masking(0.0)(inputs))
+    x = keras.ops.concatenate([states[:, -1, :], keras.ops.mean(states[..., :3], axis=1)], -1)
+    original = keras.Model(inputs, keras.layers.Dense(2)(x))
+    model = rb.rebuild(_exported(original), input_shape=(16, 4))
+    batch = np.random.default_rng(0).normal(size=(3, 16, 4)).astype("float32")
+    batch[:, 10:] = 0.0  # padding that the mask hides
+    model.set_weights(original.get_weights())
+    assert np.allclose(model.predict(batch, verbose=0), original.predict(batch, verbose=0),
+                       atol=1e-6)
+
+
+def test_sine_position_encoding_is_the_fixed_table_and_rebuilds():
+    import numpy as np
+
+    from course.layers import SinePositionEncoding
+
+    position, feature = np.arange(12)[:, None], np.arange(6)[None, :]
+    angle = position / 10000 ** (2 * (feature // 2) / 6)
+    table = np.where(feature % 2 == 0, np.sin(angle), np.cos(angle))
+    got = keras.ops.convert_to_numpy(SinePositionEncoding()(np.zeros((2, 12, 6), "float32")))
+    assert got.shape == (2, 12, 6) and np.allclose(got, table, atol=1e-6)
+
+    tokens = keras.Input((12,), dtype="int32")
+    x = keras.layers.Embedding(10, 6)(tokens)
+    x = x + SinePositionEncoding()(x)
+    model = rb.rebuild(_exported(keras.Model(tokens, keras.layers.Dense(2)(x[:, 0]))),
+                       input_shape=(12,))
+    assert model.count_params() == 10 * 6 + 6 * 2 + 2  # the table is not a weight
