@@ -94,11 +94,13 @@ def _metric(check: Check, export, result: TaskResult | None) -> CheckResult:
     points = linear_credit(value, floor=check.floor, threshold=check.threshold,
                            points=check.points)
     lower = " (lower is better)" if check.lower_is_better else ""
-    message = (f"{check.metric.replace('_', ' ')} {value:.3f} {result.summary}: threshold "
+    summary = result.summaries.get(check.metric) or result.summary
+    message = (f"{check.metric.replace('_', ' ')} {value:.3f} {summary}: threshold "
                f"{check.threshold:.2f}, floor {check.floor:.2f}{lower} -> "
                f"{_verdict(check, value, points)}")
-    if result.message and points < check.points:
-        message += f"\n{result.message}"
+    explanation = result.messages.get(check.metric) or result.message
+    if explanation and points < check.points:
+        message += f"\n{explanation}"
     return CheckResult(check.grade_id, points, check.points, message)
 
 

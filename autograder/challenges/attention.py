@@ -141,7 +141,7 @@ def score(seed: int, outputs: list[dict], **kwargs) -> dict:
     reference = _reference()
     calls = make(seed)
     passed = {"unmasked": [], "masked": []}
-    errors, first_failure = [], None
+    errors, first_failure = [], {}  # group -> its first failing case, said in its own terms
     received_weights = None
     expected_weights = None
     outputs = list(outputs) if isinstance(outputs, (list, tuple)) else []
@@ -183,17 +183,34 @@ def score(seed: int, outputs: list[dict], **kwargs) -> dict:
         else:
             errors.append(UNMEASURABLE)
         passed[group].append(ok)
-        if not ok and first_failure is None:
-            first_failure = (f"Case {i + 1} of {len(calls)} ({_LAYOUT[i][0]}; {_describe(call)}): "
-                             f"expected an array of shape {expected.shape} equal to "
-                             f"softmax(query @ key^T / sqrt(d), masked) @ value within {ATOL}, "
-                             f"{why}.")
+        if not ok and group not in first_failure:
+            first_failure[group] = (
+                f"{group.capitalize()} case {len(passed[group])} of {_group_size(group)} "
+                f"({_LAYOUT[i][0]}; {_describe(call)}): expected an array of shape "
+                f"{expected.shape} equal to softmax(query @ key^T / sqrt(d), masked) @ value "
+                f"within {ATOL}, {why}.")
     metrics = {group: float(np.mean(flags)) if flags else 0.0 for group, flags in passed.items()}
     metrics["max_error"] = float(max(errors)) if errors else UNMEASURABLE
-    if first_failure is None:
-        message = f"All {len(calls)} cases match the reference within {ATOL}."
-    else:
-        n_ok = sum(sum(flags) for flags in passed.values())
-        message = f"{n_ok} of {len(calls)} cases match. {first_failure}"
-    return {"metrics": metrics, "message": message,
+    messages = {group: _group_message(group, flags, first_failure.get(group))
+                for group, flags in passed.items()}
+    failures = [first_failure[g] for g in passed if g in first_failure]
+    n_ok = sum(sum(flags) for flags in passed.values())
+    message = (f"All {len(calls)} cases match the reference within {ATOL}." if not failures
+               else f"{n_ok} of {len(calls)} cases match. {failures[0]}")
+    return {"metrics": metrics, "message": message, "messages": messages,
+            "summaries": {g: f"on the {_group_size(g)} {g} cases drawn at grading time"
+                          for g in passed},
             "weights": {"expected": expected_weights, "received": received_weights}}
+
+
+def _group_size(group: str) -> int:
+    """How many cases the ``masked`` or ``unmasked`` check scores (each check its own set)."""
+    return sum((kind is not None) == (group == "masked") for *_, kind in _LAYOUT)
+
+
+def _group_message(group: str, flags: list[bool], failure: str | None) -> str:
+    """The message of one check: its own cases counted, its own first failure shown, so that
+    "k of n" is the share the check's points follow."""
+    if failure is None:
+        return f"All {len(flags)} {group} cases match the reference within {ATOL}."
+    return f"{sum(flags)} of {_group_size(group)} {group} cases match. {failure}"

@@ -114,4 +114,5 @@ def score(seed: int, outputs: list[dict], **kwargs) -> dict:
             message += (" A working rule gets close to 1.0 here: update w and b only on "
                         "mistakes, by learning_rate * (y - prediction), with labels 0/1.")
     return {"metrics": {"heldout_accuracy": heldout, "train_accuracy": train},
-            "message": message}
+            "message": message,
+            "summary": f"on {len(y_test)} fresh points drawn at grading time"}

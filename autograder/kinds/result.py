@@ -25,6 +25,8 @@ class TaskResult:
     metrics: dict = field(default_factory=dict)  # name -> float
     summary: str = ""  # how it was measured ("after 40 epochs"), shown beside each metric
     message: str = ""  # the kind's own explanation (values: which case failed and why)
+    summaries: dict = field(default_factory=dict)  # metric -> its own summary, where it differs
+    messages: dict = field(default_factory=dict)  # metric -> its own explanation
     history: dict = field(default_factory=dict)  # per-epoch or per-step curves
     extra: dict = field(default_factory=dict)  # picture data: confusion, samples, weights
     timings: dict = field(default_factory=dict)

@@ -7,6 +7,9 @@ The inputs and the scoring come from a *challenge*, a small NumPy module in
 ``make(seed, **kwargs) -> [{"args": [...], "kwargs": {...}}, ...]`` and
 ``score(seed, outputs, **kwargs) -> {"metrics": {...}, "message": str, ...}``, where
 ``outputs[i]`` is ``{"value": ..., "error": None}`` or ``{"value": None, "error": why}``.
+Optional in the score: ``"summary"`` (how the metrics were measured, e.g. on how many held-out
+points; default: on how many calls), and ``"messages"``/``"summaries"`` keyed by metric, for
+checks that each score their own part of the cases.
 """
 from __future__ import annotations
 
@@ -56,10 +59,14 @@ def run(task, exports: dict, seed: int, *, progress: bool = False) -> TaskResult
     result = TaskResult(task.name, "values", ok=True,
                         metrics={k: float(v) for k, v in scored["metrics"].items()},
                         message=scored.get("message", ""),
-                        summary=f"on {len(outputs)} inputs drawn at grading time")
+                        summary=scored.get("summary")
+                        or f"on {len(outputs)} inputs drawn at grading time",
+                        messages=dict(scored.get("messages") or {}),
+                        summaries=dict(scored.get("summaries") or {}))
     if errors and len(errors) == len(outputs):
-        result.message = errors[0]
-    result.extra = {k: v for k, v in scored.items() if k not in ("metrics", "message")}
+        result.message, result.messages = errors[0], {}
+    result.extra = {k: v for k, v in scored.items()
+                    if k not in ("metrics", "message", "summary", "messages", "summaries")}
     return result
 
 
