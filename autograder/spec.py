@@ -75,6 +75,7 @@ class SandboxSpec:
     file_mb: int = 64  # RLIMIT_FSIZE: no file (or log) grows past it
     open_files: int = 256  # RLIMIT_NOFILE
     output_chars: int = 20_000  # printed output kept per cell (the rest is dropped as it comes)
+    scratch_mb: int = 256  # the writable working directory, and /tmp, each (in the jail)
 
     def limits(self) -> dict:
         return {"cpu_seconds": self.cpu_seconds, "memory_mb": self.memory_mb,

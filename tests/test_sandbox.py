@@ -76,8 +76,8 @@ def test_tampering_fails_inside_the_namespaces(make_submission, cnn_spec, tmp_pa
     course_dir.mkdir()
     (course_dir / "gradebook.db").write_text("real grades")
     monkeypatch.setenv("COURSE_DIR_UNDER_TEST", str(course_dir))
-    monkeypatch.setattr(runner, "_env", lambda scratch, real=runner._env: {
-        **real(scratch), "COURSE_DIR_UNDER_TEST": str(course_dir)})
+    monkeypatch.setattr(runner, "_env", lambda work, tmp, real=runner._env: {
+        **real(work, tmp), "COURSE_DIR_UNDER_TEST": str(course_dir)})
     export = run_notebook(make_submission(fixtures.code("cnn", "tampering")), cnn_spec,
                                  course_dir=course_dir)
     out = "".join(c.get("output", "") for c in export.cells)

@@ -1,7 +1,9 @@
 """Runs inside the sandbox: execute a submission's cells, make the grader's calls, export JSON.
 
-Started by :mod:`autograder.sandbox.runner` as ``python -m autograder.sandbox.child REQUEST OUT``
-in a scratch directory, as an unprivileged user where possible. It only *exports data*: for each
+Started by :mod:`autograder.sandbox.runner` as ``python -m autograder.sandbox.child REQUEST
+EXPORT STATUS`` (three inherited file descriptors: the request to read, where the export and
+the CPU-limit marker go) in its working directory, inside the jail where the machine allows
+(:mod:`.jail`: uid 65534, no capabilities, a file view of only what a notebook needs). It only *exports data*: for each
 call the grader asked for, a builder's Keras config and compile config or the values a function
 returned on the grader's inputs, and per-cell output or errors. Nothing it writes is
 trusted: the grader re-validates all of it.
@@ -24,7 +26,7 @@ from . import protocol
 
 OUTPUT_LIMIT = 20_000  # characters of captured output kept per cell
 CPU_GRACE = 5  # seconds between SIGXCPU (reported) and the hard limit's SIGKILL
-CPU_MARKER = "cpu-limit-exceeded"  # written beside the export when the CPU limit is reached
+CPU_MARKER = "cpu-limit-exceeded"  # written to the status descriptor at the CPU limit
 
 
 def _address_space_bytes() -> int:
@@ -197,8 +199,8 @@ def skip_training() -> None:
     keras.Model.fit = fit
 
 
-def main(request_path: str, out_path: str) -> None:
-    with open(request_path, encoding="utf-8") as fh:
+def main(request_fd: int, out_fd: int, status_fd: int) -> None:
+    with os.fdopen(request_fd, encoding="utf-8") as fh:
         request = json.load(fh)
     os.environ.setdefault("MPLBACKEND", "Agg")
     from course import runtime
@@ -207,11 +209,9 @@ def main(request_path: str, out_path: str) -> None:
     import keras  # noqa: F401  (imported before the limits: the backend needs the room)
 
     skip_training()
-    marker = os.path.join(os.path.dirname(os.path.abspath(out_path)), CPU_MARKER)
 
     def cpu_exceeded(signum, frame):  # the wrappers around this process hide the signal
-        with open(marker, "w", encoding="ascii") as fh:
-            fh.write("SIGXCPU\n")
+        os.write(status_fd, CPU_MARKER.encode())
         os._exit(128 + signal.SIGXCPU)
 
     signal.signal(signal.SIGXCPU, cpu_exceeded)
@@ -229,9 +229,13 @@ def main(request_path: str, out_path: str) -> None:
     for call in request["calls"]:
         with contextlib.redirect_stdout(Tail(1000)), contextlib.redirect_stderr(Tail(1000)):
             calls[call["key"]] = run_call(call, namespace)
-    with open(out_path, "w", encoding="utf-8") as fh:
-        json.dump({"cells": cells, "calls": calls}, fh)
+    data = json.dumps({"cells": cells, "calls": calls}).encode("utf-8")
+    os.ftruncate(out_fd, 0)  # whatever the cells wrote there is not the export
+    os.lseek(out_fd, 0, os.SEEK_SET)
+    view = memoryview(data)
+    while view:
+        view = view[os.write(out_fd, view):]
 
 
 if __name__ == "__main__":
-    main(sys.argv[1], sys.argv[2])
+    main(*(int(fd) for fd in sys.argv[1:4]))

@@ -1,19 +1,27 @@
 """How strongly this machine can isolate a sandboxed process, and the command that does it.
 
 Levels (probed once per process, then cached):
-- ``namespaces``: new user, network, PID and mount namespaces (``unshare``, no root needed).
-  Inside, every file system is remounted read-only except the scratch directory, the course
-  directory, specs and solutions are hidden under empty tmpfs mounts, there is no network, and
-  every process left behind dies with the sandbox.
-- ``rlimits``: resource limits and a process-group kill only (no usable ``unshare`` here).
+- ``namespaces``: the jail (:mod:`.jail`): new mount, PID, network, IPC, UTS and cgroup
+  namespaces made by util-linux ``unshare`` (plus a user namespace when the grader is not root).
+  The file system holds *only* what a notebook needs (:func:`view`: the Python environment, the
+  course library, the operating system's ``/usr``, a few files of ``/etc``), read-only, with a
+  size-capped working directory, a private ``/tmp``, its own ``/proc`` and a minimal ``/dev``;
+  grading specs, solutions and the course directory are absent or covered. Student code runs as
+  uid/gid 65534 with no capabilities and ``no_new_privs``, in a user namespace below the one that
+  made the mounts, so it cannot undo them. There is no network, and every process left behind
+  dies with the sandbox.
+- ``rlimits``: resource limits and a process-group kill only (no usable ``unshare`` here). The
+  student's code can read and write whatever the grading user can: say so loudly
+  (:func:`weakness`), and refuse where isolation is required (``--require-isolation``).
 
 ``COURSE_SANDBOX_LEVEL=rlimits`` forces the weaker level (for machines where namespaces are
 forbidden and the probe is slow).
 """
 from __future__ import annotations
 
+import importlib.util
+import json
 import os
-import shlex
 import shutil
 import signal
 import subprocess
@@ -24,34 +32,108 @@ import uuid
 from functools import lru_cache
 from pathlib import Path
 
-PREFIX = ["unshare", "--user", "--map-root-user", "--net", "--pid", "--fork", "--mount",
-          "--mount-proc", "--kill-child"]
+SANDBOX_UID = 65534  # the student's uid and gid inside (``nobody``), never a privileged host user
+WORK = "/sandbox"  # the student's working directory and HOME inside the jail
+JAIL = Path(__file__).resolve().with_name("jail.py")
+NAMESPACES = ["--mount", "--pid", "--net", "--ipc", "--uts", "--cgroup", "--fork", "--kill-child"]
+LINKED_TOP = ("bin", "sbin", "lib", "lib32", "lib64", "libx32")  # merged-/usr links, or dirs
+ETC = ("ld.so.cache", "ld.so.conf", "ld.so.conf.d", "localtime", "alternatives", "fonts")
+PASSWD = f"root:x:0:0:root:/nonexistent:/usr/sbin/nologin\n" \
+         f"student:x:{SANDBOX_UID}:{SANDBOX_UID}:student:{WORK}:/usr/sbin/nologin\n"
+GROUP = f"root:x:0:\nstudent:x:{SANDBOX_UID}:\n"
 
 
-def _script(scratch: str, hide: list[str], argv: list[str]) -> str:
-    """Shell run inside the namespaces: read-only everything, hide paths, then exec ``argv``."""
-    q = shlex.quote(scratch)
-    lines = [
-        f"mount --bind {q} {q}",
-        "for m in $(awk '{print $5}' /proc/self/mountinfo | sort -u); do "
-        f"[ \"$m\" = {q} ] || mount -o remount,bind,ro \"$m\" 2>/dev/null; done",
-        "mount -t tmpfs -o size=64m tmpfs /dev/shm",
-    ]
-    lines += [f"mount -t tmpfs -o size=4k,ro tmpfs {shlex.quote(p)}" for p in hide
-              if os.path.isdir(p)]
-    lines += [f"cd {q}", "exec " + shlex.join(argv)]
-    return " && ".join(lines)
+def _outer() -> list[str]:
+    """``unshare`` for the jail: a root grader needs no user namespace of its own (it then
+    switches the student to host uid 65534); anyone else maps itself to root of a new one."""
+    user = [] if os.geteuid() == 0 else ["--user", "--map-root-user"]
+    return ["unshare", *user, *NAMESPACES]
+
+
+def _inside(path: Path, other: Path) -> bool:
+    return path == other or other in path.parents
+
+
+def _packages() -> list[Path]:
+    """What the child imports from a folder that also holds course content."""
+    from .. import content
+
+    found = importlib.util.find_spec("course")
+    course = [Path(p).resolve() for p in (found.submodule_search_locations or [])] if found else []
+    return [content.PACKAGE_DIR, *course]
+
+
+@lru_cache(maxsize=4)
+def _child_sys_path(executable: str, pythonpath: str | None) -> tuple[str, ...]:
+    """The import path the child's interpreter builds for itself (site-packages, ``.pth``
+    additions such as an editable checkout, ``PYTHONPATH``), without its working directory."""
+    env = {"PATH": os.environ.get("PATH", os.defpath)}
+    if pythonpath is not None:
+        env["PYTHONPATH"] = pythonpath
+    done = subprocess.run([executable, "-c", "import json, sys; print(json.dumps(sys.path[1:]))"],
+                          capture_output=True, text=True, cwd="/", env=env, timeout=60,
+                          check=True)
+    return tuple(json.loads(done.stdout))
+
+
+def readable_paths(hide: list[str]) -> list[str]:
+    """The host paths a notebook may read, outermost first, none inside another: ``/usr`` (the
+    operating system, its libraries and shipped data), the interpreter and virtual environment,
+    the child's import path, and a few files of ``/etc``. An import-path folder that holds
+    hidden content (an editable checkout) contributes only the packages the sandbox imports."""
+    hidden = [Path(h) for h in hide]
+    wanted = [Path("/usr")]
+    wanted += [Path("/", top) for top in LINKED_TOP
+               if os.path.isdir(f"/{top}") and not os.path.islink(f"/{top}")]
+    wanted += [Path("/etc", name) for name in ETC if os.path.exists(f"/etc/{name}")]
+    wanted += [Path(p).resolve() for p in {sys.prefix, sys.exec_prefix, sys.base_prefix,
+                                           sys.base_exec_prefix}]
+    wanted += [Path(sys.executable).resolve().parent]
+    for entry in _child_sys_path(sys.executable, os.environ.get("PYTHONPATH")):
+        path = Path(entry).resolve()
+        if not path.exists() or any(_inside(path, h) for h in hidden):
+            continue  # e.g. a zip that is not there, or the test suite's own folder
+        if any(_inside(h, path) for h in hidden):
+            wanted += [p for p in _packages() if _inside(p, path)]
+        else:
+            wanted.append(path)
+    kept: list[Path] = []
+    for path in sorted(set(wanted), key=lambda p: (len(p.parts), str(p))):
+        if path.exists() and not any(_inside(path, k) for k in kept):
+            kept.append(path)
+    return [str(p) for p in kept]
+
+
+def view(argv: list[str], env: dict, *, hide: list[str], root: str, work_mb: int,
+         tmp_mb: int) -> dict:
+    """The jail's plan (JSON): what it mounts, who the student is, and what it then runs."""
+    binds = readable_paths(hide)
+    covered = [h for h in hide if any(_inside(Path(h), Path(b)) for b in binds)]
+    root_grader = os.geteuid() == 0
+    return {
+        "root": root, "binds": binds, "hide": covered,
+        "links": {f"/{top}": os.readlink(f"/{top}") for top in LINKED_TOP
+                  if os.path.islink(f"/{top}")},
+        "etc": {"passwd": PASSWD, "group": GROUP, "hostname": "sandbox\n",
+                "hosts": "127.0.0.1 localhost sandbox\n",
+                "nsswitch.conf": "passwd: files\ngroup: files\nhosts: files\n"},
+        "work": WORK, "work_mb": work_mb, "tmp_mb": tmp_mb,
+        # the tmpfs owner as the jail's own user namespace sees the student before the switch
+        "work_owner": SANDBOX_UID if root_grader else 0,
+        "uid": SANDBOX_UID, "switch_user": root_grader,
+        "argv": argv, "env": env,
+    }
 
 
 def _works() -> bool:
-    """Can we build the namespaces, and does the sandbox's own module import inside?"""
+    """Can we build the jail, and does the sandbox's own module import inside it?"""
     with tempfile.TemporaryDirectory() as tmp:
+        os.mkdir(os.path.join(tmp, "root"))
         argv = [sys.executable, "-c", "import autograder.sandbox.child"]
         try:
-            done = subprocess.run(PREFIX + ["sh", "-c", _script(tmp, [], argv)],
-                                  capture_output=True, timeout=60, cwd="/",
-                                  env={**os.environ, "PYTHONDONTWRITEBYTECODE": "1",
-                                       "TMPDIR": tmp})
+            done = subprocess.run(command(argv, {"PATH": os.environ.get("PATH", "")}, hide=[],
+                                          scratch=tmp, level_="namespaces"),
+                                  capture_output=True, timeout=60, cwd="/")
         except (OSError, subprocess.TimeoutExpired):
             return False
     return done.returncode == 0
@@ -63,22 +145,44 @@ def level() -> str:
     forced = os.environ.get("COURSE_SANDBOX_LEVEL")
     if forced in ("namespaces", "rlimits"):
         return forced
-    if shutil.which("unshare") and shutil.which("mount") and _works():
+    if shutil.which("unshare") and _works():
         return "namespaces"
     return "rlimits"
 
 
-def command(argv: list[str], *, hide: list[str], scratch: str) -> list[str]:
-    """``argv`` wrapped for the current level; ``hide`` paths look empty inside."""
-    if level() == "rlimits":
+def weakness() -> str | None:
+    """What this machine's sandbox does *not* guarantee, in one sentence; None when the jail
+    works."""
+    if level() == "namespaces":
+        return None
+    why = ("COURSE_SANDBOX_LEVEL=rlimits" if os.environ.get("COURSE_SANDBOX_LEVEL") == "rlimits"
+           else "this machine cannot build the namespace jail (no usable `unshare`, or user "
+                "namespaces are disabled)")
+    return (f"weak sandbox: {why}; student code runs with only resource limits, as the grading "
+            "user, and can read and write whatever that user can (files, the gradebook, other "
+            "submissions) and reach the network. Grade only trusted notebooks here, or run "
+            "`course grade` where namespaces work (see SECURITY.md)")
+
+
+def command(argv: list[str], env: dict, *, hide: list[str], scratch: str, work_mb: int = 256,
+            tmp_mb: int = 256, report_fd: int | None = None,
+            level_: str | None = None) -> list[str]:
+    """``argv`` (run with ``env``) wrapped for the current level. ``scratch`` is a fresh,
+    private host directory holding an empty ``root`` folder (the jail's mount point);
+    ``report_fd``, if given, receives the reason the jail could not be built."""
+    if (level_ or level()) == "rlimits":
         return argv
-    return PREFIX + ["sh", "-c", _script(scratch, hide, argv)]
+    plan = view(argv, env, hide=hide, root=os.path.join(scratch, "root"), work_mb=work_mb,
+                tmp_mb=tmp_mb)
+    plan["report_fd"] = report_fd
+    return [*_outer(), sys.executable, "-I", "-S", str(JAIL), json.dumps(plan)]
 
 
 # -- a process cap that holds for root too --------------------------------------------------
-# RLIMIT_NPROC is not enforced for the host's root user, and the user namespace maps the
-# sandbox to it. A ``pids`` cgroup caps tasks (processes and threads) whoever runs them; where
-# this machine offers one, each sandbox gets its own, entered before anything else starts.
+# RLIMIT_NPROC is not enforced for the host's root user. A ``pids`` cgroup caps tasks
+# (processes and threads) whoever runs them; where this machine offers one, each sandbox gets
+# its own, entered before anything else starts. Inside the jail no cgroup file system is
+# mounted and the student has neither the uid nor the capabilities to leave it.
 PIDS_HIERARCHIES = ("/sys/fs/cgroup/pids", "/sys/fs/cgroup")  # cgroup v1, then v2
 
 

@@ -39,6 +39,10 @@ class Export:
     grade_cells: list | None = None  # ids of the test cells in the submitted notebook
 
 
+JAIL_FAILED = ("internal grader error (not your fault): the sandbox could not be built on the "
+               "grading machine; your instructor sees why in the grading log")
+
+
 def hidden_paths(course_dir: Path | None) -> list[str]:
     """What a sandboxed process must not see: the grading specs, challenges and fixtures of the
     installed package, the course content wherever it is (solutions, assignment sources,
@@ -67,15 +71,32 @@ def _request(nb: dict, spec, calls: list[dict], threads: int) -> dict:
     }
 
 
-def _env(scratch: str) -> dict:
-    keep = ("PATH", "LANG", "LC_ALL", "KERAS_BACKEND", "PYTHONPATH", "CUDA_VISIBLE_DEVICES",
-            "XLA_PYTHON_CLIENT_PREALLOCATE", "VIRTUAL_ENV")
+def _env(work: str, tmp: str) -> dict:
+    """The child's whole environment: nothing of the grader's but what Python and Keras need."""
+    keep = ("PATH", "LANG", "LC_ALL", "KERAS_BACKEND", "PYTHONPATH", "VIRTUAL_ENV",
+            "XLA_PYTHON_CLIENT_PREALLOCATE")
     env = {k: os.environ[k] for k in keep if k in os.environ}
-    env.update(HOME=scratch, TMPDIR=scratch, KERAS_HOME=os.path.join(scratch, ".keras"), MPLBACKEND="Agg",
-               MPLCONFIGDIR=os.path.join(scratch, ".mpl"), TF_CPP_MIN_LOG_LEVEL="3",
+    env.update(HOME=work, TMPDIR=tmp, KERAS_HOME=os.path.join(work, ".keras"), MPLBACKEND="Agg",
+               MPLCONFIGDIR=os.path.join(work, ".mpl"), TF_CPP_MIN_LOG_LEVEL="3",
                PYTHONDONTWRITEBYTECODE="1", COURSE_GRADING="1", CUDA_VISIBLE_DEVICES="",
                MALLOC_ARENA_MAX="2")  # glibc reserves 64 MB of address space per thread else
     return env
+
+
+def _launch(scratch: str, fds: tuple[int, ...], spec, course_dir: Path | None):
+    """(command, environment, working directory) that run the child at this machine's
+    isolation level. ``fds``: request, export and status, the child's arguments; then where
+    the jail reports why it could not be built (closed before student code runs)."""
+    argv = [sys.executable, "-m", "autograder.sandbox.child", *map(str, fds[:3])]
+    if isolation.level() == "rlimits":
+        work = os.path.join(scratch, "work")
+        os.mkdir(work, 0o700)
+        return argv, _env(work, work), work
+    os.mkdir(os.path.join(scratch, "root"), 0o700)
+    cmd = isolation.command(argv, _env(isolation.WORK, "/tmp"), hide=hidden_paths(course_dir),
+                            scratch=scratch, work_mb=spec.sandbox.scratch_mb,
+                            tmp_mb=spec.sandbox.scratch_mb, report_fd=fds[3])
+    return cmd, {"PATH": os.environ.get("PATH", os.defpath)}, scratch
 
 
 def _kill(proc: subprocess.Popen) -> None:
@@ -99,20 +120,24 @@ def run_notebook(notebook: Path, spec, calls: list[dict], *, course_dir: Path | 
     wall = wall_seconds or spec.sandbox.wall_seconds
     scratch = tempfile.mkdtemp(prefix="course-sandbox-")
     group = isolation.pids_cgroup(spec.sandbox.processes)
+    names = ("request.json", "export.json", "status", "jail-report")
+    paths = [Path(scratch, name) for name in names]
+    paths[0].write_text(json.dumps(request))
+    fds = (os.open(paths[0], os.O_RDONLY), *(os.open(p, os.O_WRONLY | os.O_CREAT, 0o600)
+                                             for p in paths[1:]))
     try:
-        req_path, out_path = Path(scratch, "request.json"), Path(scratch, "export.json")
-        req_path.write_text(json.dumps(request))
-        argv = [sys.executable, "-m", "autograder.sandbox.child", str(req_path), str(out_path)]
-        cmd = isolation.command(argv, hide=hidden_paths(course_dir), scratch=scratch)
+        cmd, env, cwd = _launch(scratch, fds, spec, course_dir)
         if group is not None:
             cmd = isolation.in_cgroup(cmd, group)
         if shutil.which("setpriv"):  # the sandbox dies with the grader, even on kill -9
             cmd = ["setpriv", "--pdeathsig", "KILL", *cmd]
-        log_path = Path(tempfile.mkstemp(prefix="course-sandbox-log-")[1])
-        with open(log_path, "w+b") as log:
-            proc = subprocess.Popen(cmd, cwd=scratch, env=_env(scratch), stdout=log,
-                                    stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+        with tempfile.TemporaryFile() as log:
+            proc = subprocess.Popen(cmd, cwd=cwd, env=env, stdout=log, stderr=subprocess.STDOUT,
+                                    stdin=subprocess.DEVNULL, pass_fds=fds,
                                     start_new_session=True)
+            for fd in fds:
+                os.close(fd)
+            fds = ()
             try:
                 code = proc.wait(timeout=wall)
                 timed_out = False
@@ -122,29 +147,32 @@ def run_notebook(notebook: Path, spec, calls: list[dict], *, course_dir: Path | 
             _kill(proc)  # anything the child left behind in its process group
             log.seek(0)
             tail = log.read()[-4000:].decode("utf-8", "replace")
-        log_path.unlink()
-        export = _read_export(out_path, code, timed_out, wall, tail, calls)
+        jail_error = paths[3].read_text(errors="replace")[:2000]
+        export = (_read_export(paths[1], paths[2], code, timed_out, wall, tail, calls)
+                  if not jail_error else Export(False, error=JAIL_FAILED))
     finally:
+        for fd in fds:
+            os.close(fd)
         isolation.release_cgroup(group)  # anything that left the process group dies too
         shutil.rmtree(scratch, ignore_errors=True)
     export.seconds = time.perf_counter() - start
     export.grade_cells = test_cell_ids(nb)
     export.isolation = isolation.level() + ("+pids-cgroup" if group is not None else "")
-    export.log = tail
+    export.log = f"sandbox setup failed: {jail_error}" if jail_error else tail
     return export
 
 
-def _read_export(out_path: Path, code: int, timed_out: bool, wall: float, tail: str,
-                 calls: list[dict]) -> Export:
+def _read_export(out_path: Path, status_path: Path, code: int, timed_out: bool, wall: float,
+                 tail: str, calls: list[dict]) -> Export:
     if timed_out:
         return Export(False, error=f"your notebook did not finish within {wall:.0f} s when run "
                                    "for grading: look for an infinite loop or long training "
                                    "outside the functions you were asked to write")
-    if out_path.with_name(CPU_MARKER).exists():
+    if status_path.read_bytes()[:len(CPU_MARKER)] == CPU_MARKER.encode():
         reason = "it used more CPU time than allowed"
         return Export(False, error=f"your notebook stopped the grading process before its "
                                    f"functions could be checked ({reason})")
-    if not out_path.exists():
+    if not out_path.stat().st_size:
         reason = _exit_reason(code, tail)
         return Export(False, error=f"your notebook stopped the grading process before its "
                                    f"functions could be checked ({reason})")

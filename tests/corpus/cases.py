@@ -68,6 +68,15 @@ def build_cnn(input_shape, num_classes):
     return model
 '''
 UNCOMPILED = "STOLEN = False\n" + CNN_STOLEN_OR_NOT  # exactly 2 points, never trained
+OVERWRITE_EXPORT = '''import atexit, os, sys
+
+
+def overwrite(text):
+    """Replace the export: the sandbox child writes it to the descriptor named by sys.argv[2]."""
+    fd = int(sys.argv[2])
+    os.ftruncate(fd, 0)
+    os.pwrite(fd, text.encode(), 0)
+'''
 
 
 def _cnn_model(*layer_lines: str, compile_it: bool = True) -> str:
@@ -294,38 +303,33 @@ def build_cnn(input_shape, num_classes):
     return None
 '''),
     Case("cnn-atexit-forged-marks", "cnn",
-         "an atexit handler overwrites the export (sys.argv[2]) with full-marks JSON",
-         0, "no result came back", code='''import atexit, json, sys
+         "an atexit handler overwrites the export (descriptor sys.argv[2]) with full-marks JSON",
+         0, "no result came back", code=OVERWRITE_EXPORT + '''import json
 
 
 def forge():
-    with open(sys.argv[2], "w") as fh:
-        json.dump({"cells": [], "calls": {}, "score": 10, "max_score": 10,
-                   "checks": [{"grade_id": "test_cnn_accuracy", "points": 7}]}, fh)
+    overwrite(json.dumps({"cells": [], "calls": {}, "score": 10, "max_score": 10,
+                          "checks": [{"grade_id": "test_cnn_accuracy", "points": 7}]}))
 
 
 atexit.register(forge)
 '''),
     Case("cnn-atexit-deep-json", "cnn",
          "an atexit handler overwrites the export with JSON nested 100,000 deep",
-         0, "nested too deeply", code='''import atexit, sys
-
+         0, "nested too deeply", code=OVERWRITE_EXPORT + '''
 
 def forge():
-    with open(sys.argv[2], "w") as fh:
-        fh.write("[" * 100_000 + "]" * 100_000)
+    overwrite("[" * 100_000 + "]" * 100_000)
 
 
 atexit.register(forge)
 '''),
     Case("cnn-atexit-wrong-shape", "cnn",
          "an atexit handler overwrites the export with a JSON list",
-         0, "expected an object", code='''import atexit, sys
-
+         0, "expected an object", code=OVERWRITE_EXPORT + '''
 
 def forge():
-    with open(sys.argv[2], "w") as fh:
-        fh.write("[1, 2, 3]")
+    overwrite("[1, 2, 3]")
 
 
 atexit.register(forge)
