@@ -42,20 +42,16 @@ Solarization AugMix CutMix MixUp RandAugment MaxNumBoundingBoxes
 ContrastLimitedAdaptiveHistogramEqualization
 """.split())
 
-_TEXT = ("needs TensorFlow's string operations, which not every grading machine has, and the "
-         "inputs here are numbers already")
+_TEXT = "needs TensorFlow's string operations, which not every grading machine has"
+_FOREIGN = "wraps code of another framework"
 REFUSED_LAYERS = {  # built-in layers that stay refused: why, in a student's terms
     "Lambda": "runs a Python function, which the grader cannot rebuild safely",
-    "TFSMLayer": "loads a saved TensorFlow model from a file",
-    "TorchModuleWrapper": "wraps a PyTorch module (Python code and its weights)",
-    "JaxLayer": "wraps a JAX function (Python code)",
-    "FlaxLayer": "wraps a Flax module (Python code)",
-    "TextVectorization": "reads a vocabulary (possibly from a file) and " + _TEXT,
-    "StringLookup": "reads a vocabulary (possibly from a file) and " + _TEXT,
-    "IntegerLookup": "reads a vocabulary (possibly from a file) and " + _TEXT,
+    "TFSMLayer": "loads a saved model from a file",
+    "TorchModuleWrapper": _FOREIGN, "JaxLayer": _FOREIGN, "FlaxLayer": _FOREIGN,
+    "TextVectorization": _TEXT, "StringLookup": _TEXT, "IntegerLookup": _TEXT,
     "Hashing": _TEXT, "HashedCrossing": _TEXT,
-    "Layer": "is the base class of layers: a layer of your own is a custom class",
-    "Wrapper": "is the base class of wrappers: a layer of your own is a custom class",
+    "Layer": "is a base class: a layer of your own is a custom class",
+    "Wrapper": "is a base class: a layer of your own is a custom class",
 }
 CODE_FIX = ("write the same computation with keras.ops or operators on tensors "
             "(x[:, -1], x + y, ops.mean(x, axis=1)) or a built-in layer")

@@ -3,8 +3,11 @@
 The text is diff-friendly and holds no solution code: a ``solution`` cell names a function in
 ``solutions/`` and its body is copied in between nbgrader's ``### BEGIN/END SOLUTION`` markers.
 Test-cell points come from the grading spec, so points are declared once; so do the numbers the
-text quotes: ``{{cnn.epochs}}`` is the ``cnn`` task's budget, ``{{test_cnn_accuracy.threshold}}``
-a check's threshold (also ``floor`` and ``points``).
+text quotes: ``{{cnn.epochs}}`` is the ``cnn`` task's budget, ``{{cnn.max_params}}`` one of its
+caps (also ``max_activations``), ``{{test_cnn_accuracy.threshold}}`` a check's threshold (also
+``floor`` and ``points``); markdown and test cells are filled in. A ``rules`` cell becomes the
+notebook's "Rules for your models" section, written from the allow-list and the spec
+(:mod:`autograder.rules`).
 
 Cell headers (``# %%`` lines)::
 
@@ -13,6 +16,7 @@ Cell headers (``# %%`` lines)::
     # %% [code] tags=skip-grading           an ordinary code cell (optional Jupyter tags)
     # %% [solution] id=build_cnn from=solutions.cnn:build_cnn
     # %% [test] id=test_cnn_builds          a grade cell; points from the spec
+    # %% [rules]                            the generated rules section (markdown)
 """
 from __future__ import annotations
 
@@ -23,11 +27,12 @@ from pathlib import Path
 
 import nbformat
 
-from . import content
+from . import content, rules
 from . import spec as specs
 
-HEADER = re.compile(r"^# %% \[(markdown|setup|code|solution|test)\](.*)$")
+HEADER = re.compile(r"^# %% \[(markdown|setup|code|solution|test|rules)\](.*)$")
 FROM_SPEC = re.compile(r"\{\{(\w+)\.(\w+)\}\}")
+CAPS = ("max_params", "max_activations")
 
 
 class SourceError(ValueError):
@@ -85,21 +90,25 @@ def solution_source(target: str) -> str:
 
 
 def _from_spec(text: str, spec) -> str:
-    """``text`` with every ``{{name.field}}`` replaced by that task's budget entry or that
-    check's ``threshold``/``floor``/``points``."""
+    """``text`` with every ``{{name.field}}`` replaced by that task's budget entry or cap
+    (``max_params``, ``max_activations``) or that check's ``threshold``/``floor``/``points``."""
     def value(match: re.Match) -> str:
         name, field = match.groups()
         if name in spec.tasks and field in spec.tasks[name].budget:
             found = spec.tasks[name].budget[field]
+        elif name in spec.tasks and field in CAPS:
+            found = getattr(spec.tasks[name].caps, field)
         elif name in {c.grade_id for c in spec.checks} and field in ("threshold", "floor",
                                                                      "points"):
             found = getattr(spec.check(name), field)
         else:
             raise SourceError(f"{spec.assignment}: {match.group(0)} names nothing in the "
                               f"spec; expected {{{{TASK.BUDGET_FIELD}}}} (tasks: "
-                              f"{', '.join(spec.tasks)}) or "
-                              "{{CHECK_ID.threshold|floor|points}}")
-        return f"{found:g}" if isinstance(found, (int, float)) else str(found)
+                              f"{', '.join(spec.tasks)}; or {{{{TASK.max_params|"
+                              "max_activations}}) or {{CHECK_ID.threshold|floor|points}}")
+        if isinstance(found, int) and not isinstance(found, bool):
+            return str(found)  # whole numbers as written: test cells use them as code
+        return f"{found:g}" if isinstance(found, float) else str(found)
 
     return FROM_SPEC.sub(value, text)
 
@@ -128,6 +137,8 @@ def build(assignment: str) -> nbformat.NotebookNode:
     for i, (kind, attrs, body) in enumerate(_split(source_path(assignment).read_text())):
         if kind == "markdown":
             nb.cells.append(nbformat.v4.new_markdown_cell(_from_spec(_markdown(body), spec)))
+        elif kind == "rules":
+            nb.cells.append(nbformat.v4.new_markdown_cell(rules.markdown(spec)))
         elif kind == "code":
             cell = nbformat.v4.new_code_cell(body)
             if attrs.get("tags"):
@@ -145,10 +156,16 @@ def build(assignment: str) -> nbformat.NotebookNode:
         else:  # test
             check = spec.check(attrs["id"])
             seen_tests.add(check.grade_id)
-            cell = nbformat.v4.new_code_cell(body)
+            cell = nbformat.v4.new_code_cell(_from_spec(body, spec))
             cell.metadata.update(_meta(check.grade_id, grade=True, locked=True,
                                        points=check.points))
             nb.cells.append(cell)
+    has_models = any(t.kind in rules.MODEL_KINDS for t in spec.tasks.values())
+    n_rules = sum(c.source.startswith(rules.HEADING) for c in nb.cells)
+    if has_models and n_rules != 1:
+        raise SourceError(f"{assignment}: expected one '# %% [rules]' cell (the generated rules "
+                          f"for students' models), found {n_rules}; put one before the first "
+                          "model builder's solution cell")
     missing = {c.grade_id for c in spec.checks} - seen_tests
     if missing:
         raise SourceError(f"{assignment}: the spec scores {sorted(missing)} but the notebook has "

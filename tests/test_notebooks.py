@@ -76,3 +76,64 @@ def test_solution_code_comes_from_solutions_package():
     assert code.startswith("def build_cnn(input_shape, num_classes")
     assert "### BEGIN SOLUTION" in code and code.rstrip().endswith("### END SOLUTION")
     assert "GlobalMaxPooling2D" in code and cnn.build_cnn.__doc__.splitlines()[0] in code
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_every_notebook_has_the_rules_written_from_the_allow_list_and_the_spec(assignment):
+    """One rules section, before the first model builder, with the accepted blocks, every
+    refused layer and each model's caps as the grader applies them."""
+    from autograder import allowlist, rules
+
+    spec = specs.load(assignment)
+    nb = notebooks.build(assignment)
+    found = [i for i, c in enumerate(nb.cells) if c.source.startswith(rules.HEADING)]
+    assert len(found) == 1, found
+    text = nb.cells[found[0]].source
+    assert text == rules.markdown(spec)
+    for name in [*allowlist.REFUSED_LAYERS, *allowlist.KERAS_HUB, *allowlist.COURSE_LAYERS]:
+        assert f"`{name}`" in text or f"`course.layers.{name}`" in text, name
+    assert "`x[:, -1]`" in text and "`keras.ops`" in text and "`Masking`" in text
+    assert f"at most {allowlist.MAX_NUMBERS:,} numbers" in text
+    for task in spec.tasks.values():
+        if task.kind in rules.MODEL_KINDS:
+            assert f"{task.caps.max_params:,} parameters" in text
+            assert f"{task.caps.max_activations:,} layer outputs" in text
+    builders = [i for i, c in enumerate(nb.cells)
+                if c.metadata.get("nbgrader", {}).get("grade_id", "").startswith("build_")]
+    assert found[0] < builders[0]  # read before writing the first model
+
+
+def test_the_rules_follow_the_allow_list(monkeypatch):
+    """The text cannot drift: a change to the allow-list is a change to every notebook."""
+    from autograder import allowlist
+
+    monkeypatch.setitem(allowlist.REFUSED_LAYERS, "Conv2D", "is refused this term")
+    monkeypatch.setattr(allowlist, "MAX_NUMBERS", 1000)
+    text = "\n".join(c.source for c in notebooks.build("cnn").cells)
+    assert "`Conv2D` (is refused this term)" in text and "at most 1,000 numbers" in text
+
+
+def test_a_notebook_without_its_rules_section_is_refused(monkeypatch, tmp_path):
+    source = notebooks.source_path("cnn").read_text().replace("# %% [rules]\n", "")
+    (tmp_path / "cnn").mkdir()
+    (tmp_path / "cnn" / "cnn.py").write_text(source)
+    monkeypatch.setattr(notebooks, "source_path", lambda a: tmp_path / a / f"{a}.py")
+    with pytest.raises(notebooks.SourceError, match=r"expected one '# %% \[rules\]' cell"):
+        notebooks.build("cnn")
+
+
+def _visible_check(assignment: str, grade_id: str, fixture: str | None) -> None:
+    """Run one visible test cell of the released notebook after the submission's cells, as
+    the student's kernel does."""
+    namespace = run_submission_cells(assignment, fixture)
+    cell = next(c for c in notebooks.build(assignment).cells
+                if c.metadata.get("nbgrader", {}).get("grade_id") == grade_id)
+    exec(compile(cell.source, f"<{grade_id}>", "exec"), namespace)  # noqa: S102
+
+
+def test_the_visible_build_check_fails_where_the_grader_would_refuse():
+    """A Lambda layer builds in the notebook, but the grader refuses it: the visible check says
+    so with the grader's reason, not only the feedback after grading."""
+    _visible_check("cnn", "test_cnn_builds", None)  # the reference passes
+    with pytest.raises(AssertionError, match="grader cannot rebuild this model.*Lambda layer"):
+        _visible_check("cnn", "test_cnn_builds", "lambda_layer")

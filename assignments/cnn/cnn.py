@@ -49,11 +49,13 @@ plots.image_grid(digits.x_train[:20], ncols=10, labels=digits.y_train[:20],
 #   (then use a loss with `from_logits=True`); the grader takes the `argmax`;
 # - compile it yourself: choose the optimizer, the loss (labels are integer ids, so a *sparse*
 #   categorical cross-entropy) and `metrics=["accuracy"]`;
-# - use built-in Keras layers only (no `Lambda`, no custom classes): the grader rebuilds your
-#   model from its configuration, with at most 500,000 parameters.
+# - keep to the rules below: the grader rebuilds your model from its configuration, with at
+#   most {{cnn.max_params}} parameters.
 #
 # Ideas: a few `Conv2D` layers with `relu`, `MaxPooling2D` between them, then a global pooling
 # layer and a small `Dense` head.
+
+# %% [rules]
 
 # %% [solution] id=build_cnn from=solutions.cnn:build_cnn
 
@@ -64,6 +66,9 @@ plots.image_grid(digits.x_train[:20], ncols=10, labels=digits.y_train[:20],
 # %% [test] id=test_cnn_builds
 model = build_cnn((16, 16, 1), 10)
 assert isinstance(model, keras.Model), f"expected a keras.Model, got {type(model).__name__}"
+from autograder.visible import assert_rebuilds  # the grader's own rebuild test
+assert_rebuilds(model, input_shape=(16, 16, 1), max_params={{cnn.max_params}},
+                max_activations={{cnn.max_activations}})
 model.summary()
 
 # %% [test] id=test_cnn_output_shape

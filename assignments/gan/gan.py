@@ -61,12 +61,14 @@ plots.image_grid(digits.x_train[:20], ncols=10, title="Real 8x8 digits");
 # - output: **one logit per image**, shape `(batch, 1)`: a plain `Dense(1)` with no activation.
 #   Positive means "real". Do not add a sigmoid: the trainer's loss applies it.
 #
-# Use built-in Keras layers only (no `Lambda`, no custom classes): the grader rebuilds your
-# models from their configurations, with at most 200,000 parameters each.
+# Keep to the rules below: the grader rebuilds your models from their configurations, with at
+# most {{gan.max_params}} parameters each.
 #
 # Ideas: one or two `Dense` layers in each network; `LeakyReLU` in the discriminator keeps a
 # gradient flowing to the generator. Keep the two players roughly matched: a generator much
 # stronger than its discriminator tends to collapse onto a few digits.
+
+# %% [rules]
 
 # %% [solution] id=build_generator from=solutions.gan:build_generator
 
@@ -80,6 +82,9 @@ plots.image_grid(digits.x_train[:20], ncols=10, title="Real 8x8 digits");
 generator = build_generator(LATENT_DIM, IMAGE_SHAPE)
 assert isinstance(generator, keras.Model), (
     f"expected a keras.Model, got {type(generator).__name__}")
+from autograder.visible import assert_rebuilds  # the grader's own rebuild test
+assert_rebuilds(generator, input_shape=(LATENT_DIM,), max_params={{gan.max_params}},
+                max_activations={{gan.max_activations}})
 generator.summary()
 
 # %% [test] id=test_generator_output_shape
@@ -93,6 +98,9 @@ print("pixel range of 16 untrained samples:", float(images.min()), "to", float(i
 discriminator = build_discriminator(IMAGE_SHAPE)
 assert isinstance(discriminator, keras.Model), (
     f"expected a keras.Model, got {type(discriminator).__name__}")
+from autograder.visible import assert_rebuilds  # the grader's own rebuild test
+assert_rebuilds(discriminator, input_shape=IMAGE_SHAPE, max_params={{gan.max_params}},
+                max_activations={{gan.max_activations}})
 discriminator.summary()
 
 # %% [test] id=test_discriminator_output_shape

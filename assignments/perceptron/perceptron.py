@@ -133,7 +133,9 @@ grade_check("perceptron", "test_perceptron_fit_heldout", globals())
 # - compile it with an optimizer, `loss="binary_crossentropy"` (labels are 0/1) and
 #   `metrics=["accuracy"]`. Adam with a learning rate around 0.05 learns this in a few epochs;
 #   at Adam's default 0.001 the bias creeps towards its value too slowly for the budget;
-# - built-in Keras layers only: the grader rebuilds your model from its configuration.
+# - keep to the rules below: the grader rebuilds your model from its configuration.
+
+# %% [rules]
 
 # %% [solution] id=build_perceptron from=solutions.perceptron:build_perceptron
 
@@ -144,6 +146,9 @@ grade_check("perceptron", "test_perceptron_fit_heldout", globals())
 # %% [test] id=test_perceptron_builds
 model = build_perceptron(2)
 assert isinstance(model, keras.Model), f"expected a keras.Model, got {type(model).__name__}"
+from autograder.visible import assert_rebuilds  # the grader's own rebuild test
+assert_rebuilds(model, input_shape=(2,), max_params={{perceptron.max_params}},
+                max_activations={{perceptron.max_activations}})
 model.summary()
 
 # %% [test] id=test_perceptron_output_shape
@@ -305,6 +310,9 @@ else:
 # %% [test] id=test_mlp_builds
 model = build_mlp(2)
 assert isinstance(model, keras.Model), f"expected a keras.Model, got {type(model).__name__}"
+from autograder.visible import assert_rebuilds  # the grader's own rebuild test
+assert_rebuilds(model, input_shape=(2,), max_params={{mlp.max_params}},
+                max_activations={{mlp.max_activations}})
 model.summary()
 
 # %% [test] id=test_mlp_output_shape

@@ -126,7 +126,10 @@ plots.image_grid(digits.x_train[:10].reshape(10, 4, 4, 2, 2).transpose(0, 1, 3, 
 #   (then use a loss with `from_logits=True`); the grader takes the `argmax`;
 # - compile it: labels are integer ids, so a *sparse* categorical cross-entropy, and
 #   `metrics=["accuracy"]`;
-# - built-in Keras layers only (no `Lambda`, no custom classes), at most 500,000 parameters.
+# - keep to the rules below, at most {{rnn.max_params}} parameters. Slicing is fine: the last
+#   step of `states = layers.LSTM(64, return_sequences=True)(x)` is `states[:, -1, :]`.
+
+# %% [rules]
 
 # %% [solution] id=build_rnn from=solutions.rnn:build_rnn
 
@@ -137,6 +140,9 @@ plots.image_grid(digits.x_train[:10].reshape(10, 4, 4, 2, 2).transpose(0, 1, 3, 
 # %% [test] id=test_rnn_builds
 model = build_rnn((16, 4), 10)
 assert isinstance(model, keras.Model), f"expected a keras.Model, got {type(model).__name__}"
+from autograder.visible import assert_rebuilds  # the grader's own rebuild test
+assert_rebuilds(model, input_shape=(16, 4), max_params={{rnn.max_params}},
+                max_activations={{rnn.max_activations}})
 model.summary()
 
 # %% [test] id=test_rnn_output_shape

@@ -53,7 +53,7 @@ import keras
 from keras import layers
 
 from course import plots, runtime, sequences, training
-from course.layers import TokenAndPositionEmbedding
+from course.layers import SinePositionEncoding, TokenAndPositionEmbedding
 
 print("Keras", keras.__version__, "on", runtime.detect_device())
 tokens = sequences.load_first_half(seq_len=16, vocab_size=10, token=1, seed=0)
@@ -170,8 +170,12 @@ fig.tight_layout()
 #   `layers.GlobalAveragePooling1D()` and a `Dense` head;
 # - compile it: labels are integer ids, so a *sparse* categorical cross-entropy, and
 #   `metrics=["accuracy"]`;
-# - built-in Keras layers and the course's `TokenAndPositionEmbedding` only (no `Lambda`, no
-#   custom classes), at most 500,000 parameters.
+# - keep to the rules below, at most {{transformer.max_params}} parameters. For the fixed
+#   sine/cosine positions of the 2017 paper instead of learned ones, add the course's
+#   `SinePositionEncoding` (already imported) to a plain embedding:
+#   `x = x + SinePositionEncoding()(x)`.
+
+# %% [rules]
 
 # %% [solution] id=build_transformer from=solutions.transformer:build_transformer
 
@@ -181,6 +185,9 @@ fig.tight_layout()
 # %% [test] id=test_transformer_builds
 model = build_transformer(16, 10, 2)
 assert isinstance(model, keras.Model), f"expected a keras.Model, got {type(model).__name__}"
+from autograder.visible import assert_rebuilds  # the grader's own rebuild test
+assert_rebuilds(model, input_shape=(16,), max_params={{transformer.max_params}},
+                max_activations={{transformer.max_activations}})
 model.summary()
 
 # %% [test] id=test_transformer_output_shape
