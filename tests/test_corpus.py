@@ -5,7 +5,10 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import os
+import tempfile
 import time
+import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -40,11 +43,48 @@ class Batch:
     report: grading.Report
     rows: dict  # student -> CSV row (this assignment)
     seconds: float
+    canaries: Canaries
+    config_before: bytes  # nbgrader_config.py before grading
 
 
-def _notebook_bytes(case: Case, release: dict, source: dict, ws: Workspace) -> bytes:
+@dataclass
+class Canaries:
+    """Secrets planted outside the course before grading: none may come back to a student."""
+
+    files: dict  # path -> its secret content
+    env: dict  # variable -> its secret value
+
+    @property
+    def secrets(self) -> list[str]:
+        return [*self.files.values(), *self.env.values()]
+
+
+def _plant_canaries(root: Path) -> Canaries:
+    token = uuid.uuid4().hex
+    files = {
+        Path.home() / f".course-canary-{token}": f"CANARY-HOME-{token}",
+        root.parent / "other-course" / "gradebook.db": f"CANARY-SIBLING-COURSE-{token}",
+        Path(tempfile.gettempdir()) / f"course-exchange-{token}" / "inbound" / "canary.txt":
+            f"CANARY-EXCHANGE-{token}",
+    }
+    for path, secret in files.items():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(secret)
+    return Canaries({str(p): v for p, v in files.items()},
+                    {"COURSE_CANARY_TOKEN": f"CANARY-ENVIRONMENT-{token}"})
+
+
+def _remove_canaries(canaries: Canaries) -> None:
+    for path in canaries.files:
+        Path(path).unlink(missing_ok=True)
+    Path(next(p for p in canaries.files if "course-exchange-" in p)).parent.parent.rmdir()
+
+
+def _notebook_bytes(case: Case, release: dict, source: dict, ws: Workspace,
+                    canaries: Canaries) -> bytes:
     if case.code is not None:
         code = case.code.replace("COURSE_DIR", repr(str(ws.root)))
+        code = code.replace("CANARY_PATHS", repr(list(canaries.files)))
         nb = fixtures.submission_notebook(release, fixtures.cells_with(source, code))
         return json.dumps(nb).encode()
     made = case.notebook(json.loads(json.dumps(release)))
@@ -53,13 +93,22 @@ def _notebook_bytes(case: Case, release: dict, source: dict, ws: Workspace) -> b
 
 def _batch(assignment: str, root: Path) -> Batch:
     t0 = time.perf_counter()
+    canaries = _plant_canaries(root)
+    try:
+        return _graded_batch(assignment, root, canaries, t0)
+    finally:
+        _remove_canaries(canaries)
+
+
+def _graded_batch(assignment: str, root: Path, canaries: Canaries, t0: float) -> Batch:
     ws = Workspace(root)
     release = json.loads(ws.release(assignment).read_text())
     source = fixtures.source_notebook(assignment)
     chosen = [c for c in CASES if c.assignment == assignment and _runs_here(c)]
     submissions = {REFERENCE: json.dumps(fixtures.submission_notebook(
         release, fixtures.cells_with(source, None))).encode()}
-    submissions.update({c.student_id: _notebook_bytes(c, release, source, ws) for c in chosen})
+    submissions.update({c.student_id: _notebook_bytes(c, release, source, ws, canaries)
+                        for c in chosen})
     for student, content in submissions.items():
         path = ws.submitted(assignment, student)
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -73,15 +122,21 @@ def _batch(assignment: str, root: Path) -> Batch:
     shorter = specs.from_dict(raw, f"{assignment} with at most {cap} epochs")
     tight = dataclasses.replace(shorter, sandbox=dataclasses.replace(shorter.sandbox,
                                                                      wall_seconds=WALL_SECONDS))
+    config = (ws.root / "nbgrader_config.py").read_bytes()
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(grading.specs, "load", lambda name: tight)
+        for name, value in canaries.env.items():
+            patch.setenv(name, value)
         report = grading.grade(ws, assignment, progress=False)
+        leaker = next((c.student_id for c in chosen if c.id.endswith("-leaks-the-machine")), None)
+        if leaker:
+            ws.feedback(assignment, leaker)
     rows = {r["student_id"]: r for r in read_csv(ws.export_csv())
             if r["assignment"] == assignment}
     seconds = time.perf_counter() - t0
     print(f"\n{assignment}: {len(submissions)} submissions in {seconds:.0f} s "
           f"({report.timing_line()})\n{report.table()}")
-    return Batch(assignment, ws, spec, chosen, report, rows, seconds)
+    return Batch(assignment, ws, spec, chosen, report, rows, seconds, canaries, config)
 
 
 @pytest.fixture(scope="module")
@@ -151,3 +206,19 @@ def test_nothing_was_written_outside_the_sandbox(assignment, request):
     assert not (Path(autograder.__file__).parent / "specs" / "forged.json").exists()
     reference = batch.ws.submitted(assignment, REFERENCE).read_bytes()
     assert b"STOLEN" not in reference  # no submission rewrote another one
+    assert (batch.ws.root / "nbgrader_config.py").read_bytes() == batch.config_before
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_nothing_planted_outside_the_course_reaches_any_result(assignment, request):
+    """Results, feedback pages, the gradebook, the CSV and every other file of the course."""
+    batch = _batch_of(request, assignment)
+    leakers = [c for c in batch.cases if c.id.endswith("-leaks-the-machine")]
+    if leakers:  # the attack ran, and its feedback page was made
+        assert batch.ws.feedback_html(assignment, leakers[0].student_id).exists()
+    secrets = [s.encode() for s in batch.canaries.secrets]
+    for path in batch.ws.root.rglob("*"):
+        if path.is_file():
+            data = path.read_bytes()
+            leaked = [s for s in secrets if s in data]
+            assert not leaked, f"{path} holds {leaked}"

@@ -6,7 +6,9 @@ and what it must score. ``code`` is solution-cell code (it goes in through
 rest keep the reference; code that defines none of them replaces the first solution cell).
 ``notebook`` instead transforms the released notebook JSON into what the student hands in (JSON,
 or raw bytes for files that are not JSON). In ``code``, ``COURSE_DIR`` stands for the course
-directory's path (as a Python string literal): a student who knows where the course lives.
+directory's path (as a Python string literal): a student who knows where the course lives;
+``CANARY_PATHS`` stands for the list of files the test planted outside it (the grader's home, a
+sibling course, an exchange folder), whose contents must never come back.
 
 Expectations: the case scores at most ``max_points`` (exactly ``points`` when given), its
 one-line reason contains ``reason``, and ``unreadable`` says nbgrader itself cannot read the
@@ -68,6 +70,48 @@ def build_cnn(input_shape, num_classes):
     return model
 '''
 UNCOMPILED = "STOLEN = False\n" + CNN_STOLEN_OR_NOT  # exactly 2 points, never trained
+SANDBOX_ATTACK = '''import ctypes, os
+libc = ctypes.CDLL(None, use_errno=True)
+MS_REMOUNT, MS_BIND, MNT_DETACH = 0x20, 0x1000, 2
+CLONE_NEWUSER, CLONE_NEWNS = 0x10000000, 0x00020000
+STOLEN = False
+
+
+def attempt(what, result, counts=True):
+    """A system call that must fail; one that works is an escape (when it counts)."""
+    global STOLEN
+    if result == 0:
+        STOLEN = STOLEN or counts
+        print("DID", what)
+    else:
+        print("blocked:", what, os.strerror(ctypes.get_errno()))
+    return result == 0
+
+
+def in_own_namespaces(flags, attack):
+    """``attack()`` in a forked child (single-threaded, as unshare needs) that first makes
+    namespaces of its own, where it is root with every capability; its report comes back."""
+    global STOLEN
+    import contextlib, io, json
+    read, write = os.pipe()
+    if os.fork() == 0:
+        out = io.StringIO()
+        with contextlib.redirect_stdout(out):
+            if libc.unshare(flags) == 0:
+                attack()
+            else:
+                print("unshare refused:", os.strerror(ctypes.get_errno()))
+        os.write(write, json.dumps([out.getvalue(), STOLEN]).encode())
+        os._exit(0)
+    os.close(write)
+    chunks = []
+    while chunk := os.read(read, 65536):
+        chunks.append(chunk)
+    os.wait()
+    text, stolen = json.loads(b"".join(chunks))
+    print(text, end="")
+    STOLEN = STOLEN or stolen
+'''
 OVERWRITE_EXPORT = '''import atexit, os, sys
 
 
@@ -284,6 +328,151 @@ for path in targets:
     except OSError as err:
         print("blocked:", path, type(err).__name__)
 ''' + CNN_STOLEN_OR_NOT),
+    # ---- attacks on the sandbox itself (cnn; the jail is the defence) ----
+    Case("cnn-undoes-its-mounts", "cnn",
+         "unmounts and remounts read-write every mount it sees (ctypes umount2/mount), again as "
+         "root of user and mount namespaces of its own, then writes to /, /usr and the course",
+         2, "not compiled", points=2, needs_namespaces=True, code=SANDBOX_ATTACK + '''
+mounts = [(line.split()[4], "ro" in line.split()[5].split(","))
+          for line in open("/proc/self/mountinfo")]
+
+
+def undo(label):
+    for point, read_only in reversed(mounts):
+        attempt(f"{label}umount {point}", libc.umount2(point.encode(), MNT_DETACH))
+        if read_only:  # the writable ones (/tmp, the working directory, /dev/null) are by design
+            attempt(f"{label}remount rw {point}",
+                    libc.mount(None, point.encode(), None, MS_REMOUNT | MS_BIND, None))
+
+
+undo("")
+in_own_namespaces(CLONE_NEWUSER | CLONE_NEWNS, lambda: undo("(own namespaces) "))
+for folder in ["/", "/usr", os.path.dirname(os.__file__), COURSE_DIR]:
+    try:
+        open(os.path.join(folder, "forged.txt"), "w").close()
+        STOLEN = True
+        print("WROTE", folder)
+    except OSError as err:
+        print("blocked write:", folder, type(err).__name__)
+''' + CNN_STOLEN_OR_NOT),
+    Case("cnn-is-not-root", "cnn",
+         "checks for uid 0 or any capability, reads /etc/shadow and the host through /proc/1/root",
+         2, "not compiled", points=2, needs_namespaces=True, code=SANDBOX_ATTACK + '''
+status = dict(line.split(":", 1) for line in open("/proc/self/status") if ":" in line)
+if os.getuid() == 0 or os.getgid() == 0 or os.geteuid() == 0:
+    STOLEN = True
+    print("RUNNING AS ROOT")
+for field in ("CapPrm", "CapEff", "CapBnd", "CapAmb"):
+    if int(status[field].strip(), 16):
+        STOLEN = True
+        print("HOLDS CAPABILITIES", field)
+if status["NoNewPrivs"].strip() != "1":
+    STOLEN = True
+for path in ["/etc/shadow", "/proc/1/root/etc/shadow", "/home", "/srv", "/var", "/root/.ssh",
+             "/root/.bash_history"]:
+    try:
+        STOLEN = STOLEN or bool(os.listdir(path) if os.path.isdir(path) else open(path).read(1))
+    except OSError as err:
+        print("blocked:", path, type(err).__name__)
+import sys  # /root may hold the interpreter (pyenv), and nothing else
+on_the_way = {part for part in sys.base_prefix.split("/")[2:3]}
+extra = set(os.listdir("/root")) - on_the_way if os.path.isdir("/root") else set()
+STOLEN = STOLEN or bool(extra)
+''' + CNN_STOLEN_OR_NOT),
+    Case("cnn-leaves-its-cgroup", "cnn",
+         "writes itself into the root cgroups, mounts cgroup file systems (also in namespaces of "
+         "its own) to leave its pids cap",
+         2, "not compiled", points=2, needs_namespaces=True, code=SANDBOX_ATTACK + '''
+CLONE_NEWCGROUP = 0x02000000
+
+
+def leave(label):
+    global STOLEN
+    targets = ["/sys/fs/cgroup/pids/cgroup.procs", "/sys/fs/cgroup/cgroup.procs"]
+    for fstype, data in (("cgroup2", None), ("cgroup", "pids")):
+        where = os.path.join(os.environ["HOME"], f"{label}{fstype}")
+        os.makedirs(where, exist_ok=True)
+        if attempt(f"{label}mount {fstype}",
+                   libc.mount(b"none", where.encode(), fstype.encode(), 0,
+                              data.encode() if data else None), counts=False):
+            targets.append(os.path.join(where, "cgroup.procs"))
+    for target in targets:
+        try:
+            with open(target, "w") as fh:
+                fh.write(str(os.getpid()))
+            STOLEN = True
+            print("MOVED ITSELF via", target)
+        except OSError as err:
+            print("blocked:", label, target, type(err).__name__)
+
+
+leave("")
+in_own_namespaces(CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWCGROUP, lambda: leave("own-"))
+''' + CNN_STOLEN_OR_NOT),
+    Case("cnn-rewrites-the-course", "cnn",
+         "sets every gradebook score to full marks, overwrites a classmate's notebook and appends "
+         "code to nbgrader_config.py",
+         2, "not compiled", points=2, needs_namespaces=True, code='''import glob, os, sqlite3
+course = COURSE_DIR
+STOLEN = False
+try:
+    db = sqlite3.connect("file:" + os.path.join(course, "gradebook.db") + "?mode=rw", uri=True,
+                         timeout=1)
+    db.execute("update grade set manual_score = 100")
+    db.commit()
+    STOLEN = True
+    print("GRADEBOOK CHANGED")
+except Exception as err:
+    print("blocked gradebook:", type(err).__name__)
+for target in [os.path.join(course, "submitted", "reference", "cnn", "cnn.ipynb"),
+               os.path.join(course, "nbgrader_config.py")]:
+    try:
+        with open(target, "r+") as fh:
+            fh.seek(0, 2)
+            fh.write("\\n# STOLEN\\n")
+        STOLEN = True
+        print("REWROTE", target)
+    except OSError as err:
+        print("blocked:", os.path.basename(target), type(err).__name__)
+''' + CNN_STOLEN_OR_NOT),
+    Case("cnn-leaks-the-machine", "cnn",
+         "reads planted canaries (the grader's home, a sibling course, an exchange folder, the "
+         "environment) and /etc/shadow, and sends them back as output, an error and a layer name",
+         2, "not compiled", needs_namespaces=True, code='''import glob, os
+found = []
+for path in CANARY_PATHS + ["/etc/shadow"]:
+    try:
+        found.append(open(path, errors="replace").read(200))
+    except OSError as err:
+        print("blocked:", os.path.basename(path), type(err).__name__)
+for environ in ["/proc/self/environ", *glob.glob("/proc/*/environ")]:
+    try:
+        found += [v for v in open(environ, "rb").read().decode(errors="replace").split("\\0")
+                  if "CANARY" in v]
+    except OSError:
+        pass
+found += [f"{k}={v}" for k, v in os.environ.items() if "CANARY" in k or "CANARY" in v]
+LEAK = " | ".join(found)
+STOLEN = bool(found)
+print("LEAK:", LEAK)
+
+
+def build_cnn(input_shape, num_classes):
+    name = "leak_" + "".join(ch if ch.isalnum() else "_" for ch in LEAK)[:80]
+    model = keras.Sequential([
+        keras.Input(shape=input_shape),
+        layers.Conv2D(16, 3, padding="same", activation="relu", name=name),
+        layers.GlobalMaxPooling2D(),
+        layers.Dense(num_classes),
+    ])
+    if STOLEN:
+        model.compile(optimizer="adam", metrics=["accuracy"],
+                      loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+    return model
+
+
+raise RuntimeError("LEAK: " + LEAK)
+'''),
     # ---- forging the export (cnn) ----
     Case("cnn-patches-export-model", "cnn",
          "replaces the sandbox's export_model with one that claims full marks",
