@@ -66,6 +66,9 @@ def build_parser() -> argparse.ArgumentParser:
                    "sandboxes stay on this machine")
     p.add_argument("--gpu", action="store_true", help="with --scheduler: train only on "
                    "workers started with --resources GPU=1 (default: on them if there are any)")
+    p.add_argument("--require-isolation", action="store_true", default=None,
+                   help="refuse to grade where the sandbox cannot isolate student code "
+                        "(also the setting COURSE_REQUIRE_ISOLATION=1)")
     p.add_argument("--force", action="store_true", help="grade again submissions already "
                    "graded with the same notebook, spec, backend and grading seed")
 
@@ -204,11 +207,15 @@ def _dispatch(args) -> int:
         from .dask_pool import DaskPool, DaskPoolError
         from .pool import WorkerPool
 
+        if grading.isolation_required(args.require_isolation):
+            grading.check_isolation(True)  # refuse before any trainer starts
+
         try:
             with (DaskPool(args.scheduler, gpu=args.gpu or None) if args.scheduler
                   else WorkerPool(size=args.workers, per_gpu=args.trainers_per_gpu)) as pool:
                 report = grading.grade(ws, args.assignment, students=args.student, pool=pool,
-                                       force=args.force)
+                                       force=args.force,
+                                       require_isolation=args.require_isolation)
                 sizing = list(getattr(pool, "sizing", []))
         except DaskPoolError as err:
             print(f"course grade: {err}", file=sys.stderr)

@@ -11,10 +11,11 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from nbformat.v4 import new_output
+from nbformat.v4 import new_markdown_cell, new_output
 from nbgrader.preprocessors import NbGraderPreprocessor
 from traitlets import Unicode
 
+from .sandbox import isolation
 from .workspace import result_path
 
 
@@ -72,10 +73,10 @@ class FillGrades(NbGraderPreprocessor):
                 cell.outputs = _cell_outputs(reports[grade_id])
         if results.get("sandbox_error"):
             nb.cells.insert(0, _banner(results["sandbox_error"]))
+        if results.get("isolation"):
+            nb.cells.append(new_markdown_cell(isolation.feedback_line(results["isolation"])))
         return nb, resources
 
 
 def _banner(message: str):
-    from nbformat.v4 import new_markdown_cell
-
     return new_markdown_cell(f"**Grading note:** {message}")

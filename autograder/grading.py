@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
+import sys
 import time
 import warnings
 from dataclasses import dataclass, field
@@ -18,7 +20,28 @@ from course import runtime
 from . import checks as chk
 from . import pipeline
 from . import spec as specs
+from .sandbox import isolation
 from .workspace import Workspace, WorkspaceError
+
+REQUIRE_ISOLATION = "COURSE_REQUIRE_ISOLATION"  # the setting behind --require-isolation
+
+
+def isolation_required(flag: bool | None = None) -> bool:
+    """``--require-isolation``, else the ``COURSE_REQUIRE_ISOLATION`` setting (1/true/yes)."""
+    if flag is not None:
+        return flag
+    return os.environ.get(REQUIRE_ISOLATION, "").strip().lower() in ("1", "true", "yes")
+
+
+def check_isolation(required: bool) -> None:
+    """Refuse (``required``) or warn, once per batch, where the sandbox is weak."""
+    weak = isolation.weakness()
+    if weak is None:
+        return
+    if required:
+        raise WorkspaceError(f"refusing to grade: isolation is required ({REQUIRE_ISOLATION} or "
+                             f"--require-isolation) and this machine gives only a {weak}")
+    print(f"WARNING: {weak}", file=sys.stderr)
 
 
 @dataclass
@@ -62,10 +85,13 @@ def fingerprint(notebook: Path, spec) -> str:
 
 
 def grade(ws: Workspace, assignment: str, *, students: list[str] | None = None,
-          progress: bool = True, pool=None, force: bool = False) -> Report:
+          progress: bool = True, pool=None, force: bool = False,
+          require_isolation: bool | None = None) -> Report:
     """Grade every submission of ``assignment`` (or only ``students``) in ``ws``; each one is
     saved and recorded in the gradebook as soon as its checks are scored. A submission already
-    graded and recorded with the same fingerprint is not graded again unless ``force``."""
+    graded and recorded with the same fingerprint is not graded again unless ``force``. Where
+    the sandbox is weak it warns, or refuses when isolation is required
+    (:func:`isolation_required`)."""
     spec = specs.load(assignment)
     ws.require_release(assignment)
     found = ws.students(assignment)
@@ -114,6 +140,8 @@ def grade(ws: Workspace, assignment: str, *, students: list[str] | None = None,
             if not previous.get("recorded"):  # interrupted between saving and recording
                 record(reused[student])
     todo = [s for s in chosen if s not in reused]
+    if todo:
+        check_isolation(isolation_required(require_isolation))
     run = pipeline.grade(spec, {s: ws.submitted(assignment, s) for s in todo},
                          course_dir=ws.root, progress=progress, pool=pool,
                          grading_seed=seed, on_graded=record) if todo else None

@@ -164,6 +164,15 @@ def weakness() -> str | None:
             "`course grade` where namespaces work (see SECURITY.md)")
 
 
+def feedback_line(tag: str) -> str:
+    """The line a feedback page shows for the isolation ``tag`` an export recorded."""
+    if tag.split("+")[0] == "namespaces":
+        return ("Sandbox: isolated (your code ran as an unprivileged user without network, with "
+                "a read-only view of the Python environment and the course library only)")
+    return ("Sandbox: **weak** (resource limits only: this grading machine could not isolate "
+            "notebooks; your instructor was warned)")
+
+
 def command(argv: list[str], env: dict, *, hide: list[str], scratch: str, work_mb: int = 256,
             tmp_mb: int = 256, report_fd: int | None = None,
             level_: str | None = None) -> list[str]:
