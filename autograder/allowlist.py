@@ -82,9 +82,9 @@ OPS_MODULES = frozenset({"keras.src.ops.numpy", "keras.src.ops.nn", "keras.src.o
 OPS_REFUSED = frozenset({"Vectorize"})  # takes a Python function
 CORE_OPS = frozenset({"Cast", "Slice", "StopGradient"})  # keras.src.ops.core: no loops, no maps
 NO_TABLES = "the grader trains every model from scratch and accepts no tables of numbers"
-SINE_FIX = ("use course.layers.SinePositionEncoding for fixed sine/cosine positions "
-            "(x = x + SinePositionEncoding()(x)) or course.layers.TokenAndPositionEmbedding for "
-            "learned ones; any other numbers must be learned by a layer")
+SINE_FIX = ("use course.layers.SinePositionEncoding for fixed sine/cosine positions, "
+            "x = x + SinePositionEncoding()(x), or course.layers.TokenAndPositionEmbedding for "
+            "learned ones; other numbers must be learned by a layer")
 BUILT_IN_FIX = ("use built-in Keras layers (Dense, Conv2D, LSTM, ...), keras.ops calls, "
                 "operators and slicing on tensors, and course.layers")
 
@@ -179,7 +179,7 @@ def _where(node: dict) -> str | None:
         return None
     module, cls = node.get("module"), node.get("class_name")
     if module in OPS_MODULES or module == "keras.src.ops.core":
-        return f"in operation '{name}' ({cls}: an operator or keras.ops call)"
+        return f"in operation '{name}' (an operator or keras.ops call)"
     if module == "keras.layers" or module == "course.layers":
         return f"in layer '{name}' ({cls})"
     return None
@@ -248,9 +248,9 @@ def check(config) -> None:
         first = problems[0]
         more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
         where = f" {first.where}" if first.where else ""
-        why = f": {first.why}" if first.why else ""
-        raise ConfigRejected(f"the model contains {first.what}{where}{more}{why}. Instead, "
-                             f"{first.fix} (found at {first.path})")
+        why = f"{first.why}; " if first.why else ""
+        raise ConfigRejected(f"the model contains {first.what}{where}{more}. Instead, "
+                             f"{first.fix} ({why}found at {first.path})")
     numbers = count_numbers(config)
     if numbers > MAX_NUMBERS:
         raise ConfigRejected(

@@ -26,7 +26,7 @@ def test_reference_model_passes():
     (_layer("Lambda", function={"class_name": "__lambda__", "config": {"code": "4wEA"}}),
      "Lambda layer"),
     (_layer("MyLayer", module="student_code"), "custom class 'MyLayer'"),
-    (_layer("TFSMLayer"), "loads a saved TensorFlow model from a file"),
+    (_layer("TFSMLayer"), "loads a saved model from a file"),
     (_layer("Dense", units=3, kernel_initializer={
         "module": "keras.initializers", "class_name": "Constant",
         "config": {"value": [[0.1] * 4] * 3}, "registered_name": None}),
