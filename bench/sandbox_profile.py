@@ -7,6 +7,11 @@ builder, step by step, each backend in a fresh process (as in a sandbox).
 Steps: importing Keras (and the backend), the course modules, finding the device, making the
 digits, drawing the notebook's image grid, calling ``build_cnn`` and exporting its config, which
 is what the sandbox does for every submission before any trusted training.
+
+Then the whole sandbox (``runner.run_notebook`` on the reference ``cnn`` submission, what
+``course grade`` pays per submission before training) in the jail and without isolation
+(``rlimits``), alternating, ``--repeats`` times each per backend: the jail's cost is the ratio of
+the two medians, measured in the same run.
 """
 from __future__ import annotations
 
@@ -56,6 +61,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--backend", action="append", choices=["tensorflow", "jax", "torch"])
     parser.add_argument("--out", type=Path, default=HERE / "results" / "sandbox_profile.md")
+    parser.add_argument("--repeats", type=int, default=3,
+                        help="whole-sandbox runs per backend and isolation level (default 3)")
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
@@ -83,9 +90,54 @@ def main() -> None:
               + " |" for step in steps]
     lines.append("| **whole process (Python start included)** | "
                  + " | ".join(f"**{measured[b][1]:.2f}**" for b in backends) + " |")
+    lines += whole_sandbox(backends, args.repeats)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text("\n".join(lines) + "\n")
     print("\n".join(lines))
+
+
+def whole_sandbox(backends: list[str], repeats: int) -> list[str]:
+    """Seconds of ``run_notebook`` on the reference cnn submission, jail vs no isolation."""
+    import statistics
+    import tempfile
+
+    sys.path.insert(0, str(ROOT))
+    from autograder import fixtures
+    from autograder import spec as specs
+    from autograder.pipeline import Plan
+    from autograder.sandbox import isolation, runner
+
+    spec = specs.load("cnn")
+    nb = fixtures.submission_notebook(fixtures.source_notebook("cnn"),
+                                      fixtures.cells_with(fixtures.source_notebook("cnn"), None))
+    path = Path(tempfile.mkdtemp()) / "cnn.ipynb"
+    path.write_text(json.dumps(nb))
+    jail = isolation.level()
+    levels = [jail, "rlimits"] if jail != "rlimits" else ["rlimits"]
+    seconds = {(b, lv): [] for b in backends for lv in levels}
+    real_level = isolation.level
+    try:
+        for backend in backends:
+            os.environ["KERAS_BACKEND"] = backend
+            for _ in range(repeats):
+                for lv in levels:
+                    isolation.level = lambda lv=lv: lv
+                    export = runner.run_notebook(path, spec, Plan(spec).calls)
+                    assert export.ok and export.calls["build_cnn"]["ok"], export.error
+                    seconds[(backend, lv)].append(export.seconds)
+    finally:
+        isolation.level = real_level
+    median = {k: statistics.median(v) for k, v in seconds.items()}
+    lines = ["", f"Whole sandbox per submission (`runner.run_notebook`, reference `cnn`, median of "
+                 f"{repeats}, levels alternating in the same run):", "",
+             "| level | " + " | ".join(f"{b} s" for b in backends) + " |",
+             "| --- | " + " | ".join("---:" for _ in backends) + " |"]
+    lines += [f"| {lv} | " + " | ".join(f"{median[(b, lv)]:.2f}" for b in backends) + " |"
+              for lv in levels]
+    if len(levels) == 2:
+        lines.append(f"| **{jail} / rlimits** | " + " | ".join(
+            f"**{median[(b, jail)] / median[(b, 'rlimits')]:.3f}**" for b in backends) + " |")
+    return lines
 
 
 if __name__ == "__main__":

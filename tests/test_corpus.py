@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import os
+import shutil
 import tempfile
 import time
 import uuid
@@ -77,7 +77,7 @@ def _plant_canaries(root: Path) -> Canaries:
 def _remove_canaries(canaries: Canaries) -> None:
     for path in canaries.files:
         Path(path).unlink(missing_ok=True)
-    Path(next(p for p in canaries.files if "course-exchange-" in p)).parent.parent.rmdir()
+    shutil.rmtree(Path(next(p for p in canaries.files if "course-exchange-" in p)).parents[1])
 
 
 def _notebook_bytes(case: Case, release: dict, source: dict, ws: Workspace,

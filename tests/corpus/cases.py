@@ -410,11 +410,17 @@ leave("")
 in_own_namespaces(CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWCGROUP, lambda: leave("own-"))
 ''' + CNN_STOLEN_OR_NOT),
     Case("cnn-rewrites-the-course", "cnn",
-         "sets every gradebook score to full marks, overwrites a classmate's notebook and appends "
-         "code to nbgrader_config.py",
-         2, "not compiled", points=2, needs_namespaces=True, code='''import glob, os, sqlite3
+         "uncovers the course (unmount, remount read-write), sets every gradebook score to full "
+         "marks, appends to a classmate's notebook and to nbgrader_config.py",
+         2, "not compiled", points=2, needs_namespaces=True, code=SANDBOX_ATTACK + '''
+import sqlite3
 course = COURSE_DIR
-STOLEN = False
+for line in reversed(open("/proc/self/mountinfo").read().splitlines()):  # uncover it first
+    point = line.split()[4]
+    if course == point or course.startswith(point.rstrip("/") + "/"):
+        attempt(f"umount {point}", libc.umount2(point.encode(), MNT_DETACH), counts=False)
+        attempt(f"remount rw {point}", libc.mount(None, point.encode(), None,
+                                                  MS_REMOUNT | MS_BIND, None), counts=False)
 try:
     db = sqlite3.connect("file:" + os.path.join(course, "gradebook.db") + "?mode=rw", uri=True,
                          timeout=1)
@@ -687,6 +693,25 @@ def perceptron_fit(X, y, epochs=20, learning_rate=0.1):
     Case("perceptron-id-leading-dash", "perceptron", "student id starting with a dash",
          3, "test_perceptron_builds", points=3, code=REFERENCE_FIT + NO_MODELS,
          student="-rf"),
+    # ---- perceptron: the values channel (reference perceptron_fit unless a secret was read) ----
+    Case("perceptron-leaks-the-machine", "perceptron",
+         "reads the planted canaries and /etc/shadow; perceptron_fit would raise them as its error",
+         3, "test_perceptron_builds", points=3, needs_namespaces=True, code='''import os
+found = []
+for path in CANARY_PATHS + ["/etc/shadow"]:
+    try:
+        found.append(open(path, errors="replace").read(200))
+    except OSError as err:
+        print("blocked:", os.path.basename(path), type(err).__name__)
+found += [f"{k}={v}" for k, v in os.environ.items() if "CANARY" in k or "CANARY" in v]
+LEAK = " | ".join(found)
+''' + REFERENCE_FIT.replace("def perceptron_fit(", "def reference_fit(", 1) + '''
+
+def perceptron_fit(X, y, epochs=20, learning_rate=0.1):
+    if LEAK:
+        raise RuntimeError(LEAK)  # the error channel: it would reach the feedback page
+    return reference_fit(X, y, epochs=epochs, learning_rate=learning_rate)
+''' + NO_MODELS),
 ]
 
 
