@@ -166,3 +166,33 @@ def test_a_weak_machine_refuses_when_isolation_is_required(how, weak_machine, tm
     err = capsys.readouterr().err
     assert "refusing to grade: isolation is required" in err and "weak sandbox" in err
     assert not (tmp_path / "autograded").exists()  # nothing was graded
+
+
+@jail
+def test_a_killed_grader_takes_its_jailed_sandbox_along(tmp_path):
+    """Dropping privileges clears the parent-death signal; the jail sets it again."""
+    import signal
+    import time
+
+    import psutil
+
+    scratch = tmp_path / "scratch"
+    (scratch / "root").mkdir(parents=True)
+    cmd = isolation.command([sys.executable, "-c", "import time; time.sleep(120)"],
+                            runner._env(isolation.WORK, "/tmp"), hide=[], scratch=str(scratch))
+    outer = subprocess.Popen(cmd)
+    try:
+        for _ in range(100):
+            inside = psutil.Process(outer.pid).children(recursive=True)
+            if inside:
+                break
+            time.sleep(0.05)
+        assert inside, "the jailed process did not start"
+        time.sleep(0.5)  # past the jail's setup, into the student's code
+        outer.send_signal(signal.SIGKILL)
+        outer.wait()
+        gone, alive = psutil.wait_procs(inside, timeout=5)
+        assert not alive, [p.cmdline() for p in alive]
+    finally:
+        for p in psutil.Process(outer.pid).children(recursive=True) if outer.poll() is None else []:
+            p.kill()

@@ -38,7 +38,7 @@ AT_RECURSIVE = 0x8000
 AT_FDCWD = -100
 SYS_MOUNT_SETATTR = 442  # the same number on every architecture (added in Linux 5.12)
 SYS_PIVOT_ROOT = {"x86_64": 155, "aarch64": 41, "riscv64": 41, "ppc64le": 203, "s390x": 217}
-PR_SET_DUMPABLE, PR_CAPBSET_DROP, PR_SET_NO_NEW_PRIVS = 4, 24, 38
+PR_SET_PDEATHSIG, PR_SET_DUMPABLE, PR_CAPBSET_DROP, PR_SET_NO_NEW_PRIVS = 1, 4, 24, 38
 PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL = 47, 4
 CLONE_NEWUSER = 0x10000000
 FAILED = 125  # the exit status that says the jail itself could not be built
@@ -230,6 +230,9 @@ def main(plan: dict) -> None:
     _check(libc.sethostname(b"sandbox", ctypes.c_size_t(7)), "sethostname")
     drop_privileges(plan)
     os.chdir(plan["work"])
+    # changing credentials cleared the parent-death signal `unshare --kill-child` set: again,
+    # so that a grader killed with SIGKILL still takes its sandboxes along
+    _prctl(PR_SET_PDEATHSIG, 9)
     os.execve(plan["argv"][0], plan["argv"], plan["env"])
 
 
