@@ -3,8 +3,10 @@
 Each worker (``python -m autograder.worker``) imports Keras once, then runs job after job. One
 dispatcher thread owns the processes: :meth:`WorkerPool.submit` queues a job and returns a
 ``Future``, so sandboxes and training overlap (a submission's jobs start as soon as its sandbox
-is done). A job that overruns its time limit or kills its worker (out of memory, a crash) is
-that job's failure, and the worker is replaced, so grading goes on. Sized to the machine: on
+is done). A job that overruns its time limit, grows its trainer past its memory limit (the
+task budget's ``memory_mb``, :data:`DEFAULT_MEMORY_MB` by default; resident memory, polled every
+0.1 s) or kills its worker (a crash) is that job's failure, and the worker is replaced, so
+grading goes on. Sized to the machine: on
 GPUs, one trainer per GPU to start with, then as many as the GPU's memory holds at the footprint
 the first job measured (:mod:`autograder.gpu_share`; ``per_gpu`` fixes the number); without a GPU,
 one per core group.
@@ -27,6 +29,34 @@ from dataclasses import dataclass, field
 from . import gpu_share
 
 DEFAULT_TIMEOUT = 900.0
+DEFAULT_MEMORY_MB = 6144  # a trainer's resident memory while it runs one job (Keras included)
+
+
+def memory_limit_mb(job: dict) -> int:
+    """The memory one job may take: its task budget's ``memory_mb``, else the default."""
+    try:
+        budget = job["spec"]["tasks"][job["task"]].get("budget", {})
+        return int(budget.get("memory_mb") or DEFAULT_MEMORY_MB)
+    except (KeyError, TypeError, ValueError, AttributeError):
+        return DEFAULT_MEMORY_MB
+
+
+def resident_mb(pid: int) -> float:
+    """Resident memory of process ``pid`` and its children, in MiB (0 once it is gone)."""
+    import psutil
+
+    try:
+        proc = psutil.Process(pid)
+        procs = [proc, *proc.children(recursive=True)]
+    except psutil.Error:
+        return 0.0
+    total = 0
+    for p in procs:
+        try:
+            total += p.memory_info().rss
+        except psutil.Error:
+            pass
+    return total / 2**20
 
 
 def gpu_ids() -> list[str]:
@@ -261,12 +291,11 @@ class WorkerPool:
                     idle.extend([w] if w else [])
                 now = time.monotonic()
                 for stream, w in list(busy.items()):
-                    if now - w.started > w.job[1]:
+                    why = _overrun(w, now)
+                    if why:
                         busy.pop(stream)
                         sel.unregister(stream)
-                        w.job[2].set_result(_failure(
-                            w, f"training took longer than {w.job[1]:.0f} s and was stopped; "
-                               "use a smaller model"))
+                        w.job[2].set_result(_failure(w, why))
                         w = self._replace(w)
                         idle.extend([w] if w else [])
                 if not idle and not busy:  # every replacement failed to start
@@ -329,6 +358,20 @@ def _drained(q: queue.Queue):
             yield q.get_nowait()
         except queue.Empty:
             return
+
+
+def _overrun(w: _Worker, now: float) -> str | None:
+    """Why ``w``'s job must stop now (over its time or memory limit), or None."""
+    job, timeout, _ = w.job
+    if now - w.started > timeout:
+        return f"training took longer than {timeout:.0f} s and was stopped; use a smaller model"
+    limit = memory_limit_mb(job)
+    used = resident_mb(w.proc.pid)
+    if used > limit:
+        return (f"training needed more than {limit / 1024:.1f} GB of memory ({used / 1024:.1f} "
+                "GB when it was stopped); use a smaller model: fewer or narrower layers, "
+                "shorter unrolled loops, smaller attention")
+    return None
 
 
 def _failure(w: _Worker, message: str) -> dict:

@@ -103,3 +103,29 @@ def test_a_pool_can_grow_while_jobs_wait(cnn_spec):
         workers = list(pool.workers)
     assert len(workers) == 2 and all(w.proc.poll() is not None for w in workers)
     assert all("not defined" in (a["error"] or "") for a in answers)
+
+
+# -- every trusted job is bounded: time and memory -------------------------------------------
+def _with_budget(job: dict, **budget) -> dict:
+    task = job["spec"]["tasks"][job["task"]]
+    tasks = {**job["spec"]["tasks"], job["task"]: {**task, "budget": {**task["budget"], **budget}}}
+    return {**job, "spec": {**job["spec"], "tasks": tasks}}
+
+
+def test_a_job_over_its_memory_limit_is_its_own_failure_and_the_next_job_runs(cnn_spec):
+    """A trainer holds Keras and its data (hundreds of MB) before a model trains, so a budget
+    of 100 MB is crossed at once: the job fails with the reason, its trainer is replaced, and
+    the next job (the default limit) trains on the new one."""
+    assert pools.memory_limit_mb(_training_job(cnn_spec)) == pools.DEFAULT_MEMORY_MB
+    tight = _with_budget(_training_job(cnn_spec), memory_mb=100)
+    assert pools.memory_limit_mb(tight) == 100
+    with pools.WorkerPool(size=1) as pool:
+        first_pid = None
+        pool.start()
+        first_pid = pool.workers[0].proc.pid
+        over = pool.submit(tight, timeout=300).result(timeout=600)
+        after = pool.submit(_training_job(cnn_spec), timeout=300).result(timeout=600)
+        replaced = pool.workers[0].proc.pid != first_pid
+    assert not over["ok"] and "training needed more than 0.1 GB of memory" in over["error"]
+    assert "smaller model" in over["error"]
+    assert replaced and after["ok"] and after["timings"]["fit"] > 0
