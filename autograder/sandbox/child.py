@@ -3,9 +3,9 @@
 Started by :mod:`autograder.sandbox.runner` as ``python -m autograder.sandbox.child REQUEST
 EXPORT STATUS`` (three inherited file descriptors: the request to read, where the export and
 the CPU-limit marker go) in its working directory, inside the jail where the machine allows
-(:mod:`.jail`: uid 65534, no capabilities, a file view of only what a notebook needs). It only *exports data*: for each
-call the grader asked for, a builder's Keras config and compile config or the values a function
-returned on the grader's inputs, and per-cell output or errors. Nothing it writes is
+(:mod:`.jail`: uid 65534, no capabilities, a file view of only what a notebook needs). It only
+*exports data*: for each call the grader asked for, a builder's Keras config and compile config
+or the values a function returned on the grader's inputs, and per-cell output or errors. Nothing it writes is
 trusted: the grader re-validates all of it.
 """
 from __future__ import annotations
