@@ -84,7 +84,9 @@ CORE_OPS = frozenset({"Cast", "Slice", "StopGradient"})  # keras.src.ops.core: n
 NO_TABLES = "the grader trains every model from scratch and accepts no tables of numbers"
 SINE_FIX = ("use course.layers.SinePositionEncoding for fixed sine/cosine positions, "
             "x = x + SinePositionEncoding()(x), or course.layers.TokenAndPositionEmbedding for "
-            "learned ones; other numbers must be learned by a layer")
+            "learned ones")
+TABLE_FIX = ("let a layer learn these numbers (every weight is trained from scratch); a fixed "
+             "sine position table comes from course.layers.SinePositionEncoding")
 BUILT_IN_FIX = ("use built-in Keras layers (Dense, Conv2D, LSTM, ...), keras.ops calls, "
                 "operators and slicing on tensors, and course.layers")
 
@@ -147,7 +149,7 @@ def _array(config: dict) -> tuple[str, str, str]:
     size = " x ".join(str(d) for d in _shape(value)) or "1"
     if looks_like_sine_table(value):
         return f"a fixed sine/cosine position table of {size} numbers", NO_TABLES, SINE_FIX
-    return f"a table of {size} numbers (an array or tensor)", NO_TABLES, SINE_FIX
+    return f"a table of {size} numbers (an array or tensor)", NO_TABLES, TABLE_FIX
 
 
 def _explain(module, class_name, config: dict) -> tuple[str, str, str]:
@@ -165,8 +167,11 @@ def _explain(module, class_name, config: dict) -> tuple[str, str, str]:
     if str(module).startswith("keras_hub") and class_name in KERAS_HUB:
         return (f"keras_hub's {class_name}", "keras_hub is not installed where the grader "
                 "trains", f"use {KERAS_HUB[class_name]}")
-    if module in (None, "builtins") or not str(module).startswith(("keras", "course")):
-        return (f"a custom class {class_name!r}", f"from module {module!r}, the grader rebuilds "
+    if module in (None, "builtins", "__main__"):
+        return (f"a custom class {class_name!r} (defined in your code)", "the grader rebuilds "
+                "only built-in Keras layers and the course library's layers", BUILT_IN_FIX)
+    if not str(module).startswith(("keras", "course")):
+        return (f"a custom class {class_name!r} from module {module!r}", "the grader rebuilds "
                 "only built-in Keras layers and the course library's layers", BUILT_IN_FIX)
     return f"{module}.{class_name}", "the grader does not allow it", BUILT_IN_FIX
 
@@ -213,13 +218,13 @@ def find_problems(config, path: str = "model") -> list[Finding]:
                 if name == "Constant" and not isinstance(value, (int, float)):
                     found.append(Finding(path, f"a Constant initializer holding "
                                          f"{' x '.join(map(str, _shape(value))) or 'some'} "
-                                         "numbers", where, NO_TABLES, SINE_FIX))
+                                         "numbers", where, NO_TABLES, TABLE_FIX))
                 where = _where(item) or where
             children = [(v, f"{path}.{k}", where) for k, v in item.items()]
         elif isinstance(item, (list, tuple)):  # tuples: a config not yet through JSON
             if len(item) > MAX_LIST_LENGTH and all(isinstance(v, (int, float)) for v in item):
                 found.append(Finding(path, f"a list of {len(item)} numbers", where, NO_TABLES,
-                                     SINE_FIX))
+                                     TABLE_FIX))
                 continue
             children = [(v, f"{path}[{i}]", where) for i, v in enumerate(item)]
         stack.extend(reversed(children))
