@@ -74,3 +74,14 @@ def test_values_round_trip_and_decode_defensively():
                               "dtype": "int32"}]:
         with pytest.raises(protocol.DecodeError):
             protocol.decode(bad)
+
+
+def test_integers_beyond_64_bits_are_named_not_an_internal_error():
+    """A student's ``b = 10**30`` is reported as what it is; a forged array of them is refused
+    as malformed (it used to raise OverflowError, an 'internal grader error')."""
+    back = protocol.decode(json.loads(json.dumps(protocol.encode((np.zeros(2), 10**30)))))
+    assert back[1] == "integer too large for 64 bits"
+    assert isinstance(back[1], protocol.Unsupported)
+    for forged in [{"__ndarray__": [10**30], "dtype": "int64"}, 10**30, [-(2**64)]]:
+        with pytest.raises(protocol.DecodeError):
+            protocol.decode(forged)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 MAX_ELEMENTS = 1_000_000  # numbers in one returned value
+INT_LIMIT = 2**63  # integers must fit 64 bits: the trusted side computes with NumPy
 DTYPES = frozenset({"float16", "float32", "float64", "int8", "int16", "int32", "int64", "uint8",
                     "bool"})
 
@@ -48,6 +49,8 @@ def encode(value, *, depth: int = 0):
     if isinstance(value, (bool, np.bool_)):
         return bool(value)
     if isinstance(value, (int, np.integer)):
+        if not -INT_LIMIT <= int(value) < INT_LIMIT:
+            return {"__type__": "integer too large for 64 bits"}
         return int(value)
     if isinstance(value, (float, np.floating)):
         return float(value)
@@ -81,13 +84,16 @@ def decode(value, *, depth: int = 0):
                 raise DecodeError("array too large")
             try:
                 return np.asarray(value["__ndarray__"], dtype=dtype)
-            except (ValueError, TypeError) as err:
+            except (ValueError, TypeError, OverflowError) as err:
                 raise DecodeError(f"malformed array ({err})") from None
         if set(value) == {"__type__"} and isinstance(value["__type__"], str):
             return Unsupported(value["__type__"][:200])
         raise DecodeError("unexpected object")
     if isinstance(value, list):
         return [decode(v, depth=depth + 1) for v in value]
+    if isinstance(value, int) and not isinstance(value, bool) and not (
+            -INT_LIMIT <= value < INT_LIMIT):
+        raise DecodeError("integer too large for 64 bits")
     if value is None or isinstance(value, (bool, int, float, str)):
         return value
     raise DecodeError(f"unexpected {type(value).__name__}")
