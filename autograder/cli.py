@@ -141,6 +141,14 @@ def build_parser() -> argparse.ArgumentParser:
                        "held-out data.")
     p.add_argument("notebook", type=Path, help="your notebook (.ipynb)")
     p.add_argument("--assignment", help="assignment id (default: the notebook's file name)")
+
+    p = sub.add_parser("similarity", help="which submissions share code, architecture or wrong "
+                       "answers: an HTML page and similarity.csv, as evidence for a person "
+                       "(flags are relative to the batch; no grade changes)")
+    _assignment(p)
+    _course_dir(p)
+    p.add_argument("--out", type=Path, metavar="DIR", help="folder for similarity.html and "
+                   "similarity.csv (default: <course-dir>/similarity/<id>)")
     for p in sub.choices.values():  # `course COMMAND ... --content DIR` works too
         p.add_argument("--content", type=Path, metavar="DIR", default=argparse.SUPPRESS,
                        help=f"course content folder (default: ${content.ENV}, else the checkout)")
@@ -232,6 +240,19 @@ def _dispatch(args) -> int:
         ws.require_release(args.assignment)
         for path in ws.feedback(args.assignment, args.student):
             print(path)
+    elif args.command == "similarity":
+        from . import similarity
+
+        specs.load(args.assignment)
+        page, table, comparison = similarity.run(ws.root, args.assignment, args.out)
+        flagged = sum(p.flagged for p in comparison.pairs())
+        n = len(comparison.students)
+        print(f"{n} submissions, {n * (n - 1) // 2} pairs, {flagged} flagged (unusual for this "
+              "batch: evidence to look at, not a verdict)")
+        for note in comparison.batch.notes:
+            print(f"note: {note}")
+        print(f"report: {page}")
+        print(f"table: {table}")
     elif args.command == "export":
         if not (ws.root / "gradebook.db").exists():
             raise WorkspaceError(f"no gradebook in {ws.root}: run `course grade` first")

@@ -62,6 +62,7 @@ class Graded:
             "isolation": self.export.isolation, "sandbox_error": self.export.error,
             "sandbox_log": self.export.log if self.export.error else "",  # for the instructor
             "cells": self.export.cells,
+            "calls": self.export.calls,  # the validated export (configs, values): similarity
             "checks": [{**{k: v for k, v in asdict(c).items() if k != "figures"},
                         "figures": {t: base64.b64encode(png).decode() for t, png in
                                     c.figures.items()}} for c in self.checks],
@@ -73,7 +74,8 @@ class Graded:
     @classmethod
     def from_json(cls, raw: dict) -> "Graded":
         """A saved outcome, as :meth:`to_json` wrote it (figures included)."""
-        export = runner.Export(raw.get("sandbox_error") is None, cells=raw.get("cells", []),
+        export = runner.Export(raw.get("sandbox_error") is None, calls=raw.get("calls", {}),
+                               cells=raw.get("cells", []),
                                error=raw.get("sandbox_error"), isolation=raw.get("isolation", ""),
                                log=raw.get("sandbox_log", ""))
         checks = [chk.CheckResult(c["grade_id"], c["points"], c["max_points"], c["message"],
