@@ -71,6 +71,8 @@ def _output_shape(check: Check, info: ModelInfo) -> CheckResult:
 def _compiled(check: Check, info: ModelInfo) -> CheckResult:
     if info.compiled:
         return CheckResult(check.grade_id, check.points, check.points, "the model is compiled")
+    if info.compile_error:
+        return _lost(check, info.compile_error)
     return _lost(check, "the model is not compiled: call model.compile(optimizer=..., loss=..., "
                         "metrics=['accuracy']) before returning it")
 

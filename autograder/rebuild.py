@@ -111,6 +111,19 @@ def rebuild(config, *, input_shape=None, max_params: int = 1_000_000,
     return model
 
 
+def _losses_resolve(loss) -> None:
+    """Keras resolves a loss named by a string only when training starts: resolve it now, so
+    that a name Keras does not know is a compile error, not a training failure."""
+    if isinstance(loss, str):
+        keras.losses.get(loss)
+    elif isinstance(loss, (list, tuple)):
+        for item in loss:
+            _losses_resolve(item)
+    elif isinstance(loss, dict) and "class_name" not in loss:
+        for item in loss.values():
+            _losses_resolve(item)
+
+
 def compile_submitted(model: keras.Model, compile_config) -> None:
     """Compile with the submission's optimizer, loss and metrics, and the grader's execution."""
     if compile_config is None:
@@ -122,6 +135,7 @@ def compile_submitted(model: keras.Model, compile_config) -> None:
     except allowlist.ConfigRejected as err:
         raise RebuildError(str(err)) from err
     try:
+        _losses_resolve(compile_config.get("loss"))
         model.compile_from_config(copy.deepcopy({**compile_config, **GRADER_EXECUTION}))
     except Exception as err:  # a malformed compile config
         raise RebuildError(

@@ -59,3 +59,22 @@ def test_other_backends_grade_the_reference(backend, models, cnn_spec):
     threshold = cnn_spec.check("test_cnn_accuracy").threshold
     assert result["ok"], result.get("error")
     assert result["metrics"]["accuracy"] >= threshold
+
+
+def test_no_compiled_point_for_settings_the_grader_cannot_restore(models, cnn_spec):
+    """The 'compiled' point used to come from the mere presence of a compile config."""
+    from autograder import trainer
+    from autograder.checks import evaluate
+    from autograder.kinds import TaskResult
+    from autograder.sandbox.runner import Export
+
+    bad = _job(cnn_spec, models["reference"])
+    bad["exports"]["build_cnn"]["compile_config"] = {"optimizer": "adam",
+                                                     "loss": "no_such_loss", "metrics": []}
+    result = TaskResult.from_json(trainer.run(bad))
+    info = result.models["build_cnn"]
+    assert info.built and not info.compiled and "compile settings" in info.compile_error
+    export = Export(True, calls={"build_cnn": bad["exports"]["build_cnn"]})
+    compiled = next(c for c in evaluate(cnn_spec, export, {"cnn": result})
+                    if c.grade_id == "test_cnn_compiled")
+    assert compiled.points == 0 and "could not be restored" in compiled.message

@@ -60,13 +60,15 @@ def run(task, exports: dict, seed: int, *, progress: bool = False) -> TaskResult
     budget = training.Budget(**task.budget)
     try:
         rb.compile_submitted(model, exported.get("compile_config"))
+    except rb.RebuildError as err:  # no point for settings the grader cannot train with
+        info.compiled, info.compile_error = False, str(err)
+        result.error = str(err)
+        return result
+    try:
         fitted = training.fit(model, splits.x_train, splits.y_train, budget=budget,
                               validation_data=(splits.x_val, splits.y_val), progress=progress)
         timings["fit"] = round(fitted.seconds, 4)
         predicted = _timed(timings, "evaluate", training.predict_classes, model, splits.x_test)
-    except rb.RebuildError as err:
-        result.error = str(err)
-        return result
     except Exception as err:  # training blew up: the submission's failure, not the grader's
         result.error = f"training failed: {type(err).__name__}: {str(err)[:300]}"
         result.extra["traceback"] = traceback.format_exc(limit=3)

@@ -13,6 +13,7 @@ class ModelInfo:
     params: int = 0
     output_shape: list | None = None
     compiled: bool = False
+    compile_error: str | None = None  # compiled, but the grader could not restore the settings
 
 
 @dataclass
