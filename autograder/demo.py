@@ -1,5 +1,5 @@
-"""``course demo``: release -> submissions -> grade -> feedback -> CSV, in a fresh workspace,
-for every assignment (or the ones named).
+"""``course demo``: release -> submissions -> grade -> feedback -> CSV -> similarity report, in a
+fresh workspace, for every assignment (or the ones named).
 
 The submissions are the reference solution and common mistakes kept in
 ``autograder/fixtures/<assignment>/``, written into copies of the released notebook exactly as a
@@ -12,7 +12,7 @@ import shutil
 import time
 from pathlib import Path
 
-from . import fixtures, grading
+from . import fixtures, grading, similarity
 from .pool import WorkerPool
 from .workspace import Workspace
 
@@ -53,7 +53,7 @@ def run(course_dir: Path, assignments: list[str] | None = None, *, progress: boo
     if course_dir.exists():
         shutil.rmtree(course_dir)
     ws = Workspace(course_dir)
-    reports, pages = {}, []
+    reports, pages, similar = {}, [], {}
     with WorkerPool() as pool:  # warm trainers shared by every assignment
         for n, assignment in enumerate(assignments, 1):
             t0 = time.perf_counter()
@@ -70,6 +70,11 @@ def run(course_dir: Path, assignments: list[str] | None = None, *, progress: boo
             out(report.table())
             out(report.timing_line() + f"; {assignment} total {time.perf_counter() - t0:.1f}s")
             reports[assignment] = report
+            page, _, compared = similarity.run(ws.root, assignment)
+            similar[assignment] = page
+            flagged = sum(p.flagged for p in compared.pairs())
+            out(f"similarity report ({flagged} pair(s) flagged as unusual for this batch): "
+                f"{page}")
     csv_path = ws.export_csv()
     first = next(iter(next(iter(reports.values())).graded.values()))
     out(f"\ntrained on: {first.device or 'unknown'}; sandbox isolation: "
@@ -78,4 +83,5 @@ def run(course_dir: Path, assignments: list[str] | None = None, *, progress: boo
     out(f"grades CSV: {csv_path}")
     out(f"feedback pages: {ws.root / 'feedback'}/<student>/<assignment>/<assignment>.html "
         f"({len(pages)} pages)")
-    return {"reports": reports, "csv": csv_path, "feedback": pages, "workspace": ws}
+    return {"reports": reports, "csv": csv_path, "feedback": pages, "workspace": ws,
+            "similarity": similar}

@@ -35,15 +35,25 @@ def fixture_text(assignment: str, name: str) -> str | None:
     return fixtures.code(assignment, name)
 
 
+_REFERENCE: dict[str, dict] = {}
+
+
 def _namespace(assignment: str, text: str | None) -> dict:
+    """The notebook's namespace with the reference in every solution cell (run once per
+    assignment: the setup cell loads data), then ``text`` run over it."""
     from autograder.sandbox.cells import code_cells
 
-    source = fixtures.source_notebook(assignment)
-    nb = fixtures.submission_notebook(source, fixtures.cells_with(source, text))
-    namespace = {"__name__": "__main__"}
-    for cell in code_cells(nb):
-        exec(compile(cell.source, f"<{assignment} cell {cell.index}>", "exec"),  # noqa: S102
-             namespace)
+    if assignment not in _REFERENCE:
+        source = fixtures.source_notebook(assignment)
+        nb = fixtures.submission_notebook(source, fixtures.cells_with(source, None))
+        namespace = {"__name__": "__main__"}
+        for cell in code_cells(nb):
+            exec(compile(cell.source, f"<{assignment} cell {cell.index}>", "exec"),  # noqa: S102
+                 namespace)
+        _REFERENCE[assignment] = namespace
+    namespace = dict(_REFERENCE[assignment])
+    if text is not None:
+        exec(compile(text, f"<{assignment} submission>", "exec"), namespace)  # noqa: S102
     return namespace
 
 
