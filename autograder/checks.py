@@ -120,6 +120,11 @@ def evaluate(spec: Spec, export, results: dict[str, TaskResult], *, figures: boo
         result = results.get(check.task)
         if check.kind == "metric":
             scored = _metric(check, export, result)
+            needed = next((r for r in out if r.grade_id == check.requires), None)
+            if needed is not None and needed.points <= 0 and scored.points > 0:
+                scored = _lost(check, f"not judged: {check.metric.replace('_', ' ')} means "
+                                      f"something only when {check.requires} earns points, "
+                                      "and it earned none")
             if figures and result is not None and result.ok and check.task not in pictured:
                 pictured.add(check.task)
                 task = spec.tasks[check.task]

@@ -33,6 +33,9 @@ class Check:
     floor: float | None = None  # zero points here (and beyond, away from the threshold)
     threshold: float | None = None  # full points here; floor > threshold: lower is better
     expected: tuple | None = None  # output_shape checks
+    # the grade id of an earlier check that must earn points for this one to be judged (a
+    # generator of blank images "memorises" nothing, which is no achievement)
+    requires: str | None = None
 
     @property
     def lower_is_better(self) -> bool:
@@ -164,7 +167,7 @@ def _check(raw: dict, tasks: dict, where: str) -> Check:
     expected = tuple(raw["expected"]) if raw.get("expected") is not None else None
     return Check(_require(raw, "grade_id", where), kind, task.name, function,
                  float(_require(raw, "points", where)), raw.get("metric"), floor, threshold,
-                 expected)
+                 expected, raw.get("requires"))
 
 
 def from_dict(raw: dict, source: str = "<dict>") -> Spec:
@@ -180,6 +183,10 @@ def from_dict(raw: dict, source: str = "<dict>") -> Spec:
     ids = [c.grade_id for c in checks]
     if len(set(ids)) != len(ids):
         raise SpecError(f"{source}: grade ids must be unique, got {ids}")
+    for i, c in enumerate(checks):
+        if c.requires is not None and c.requires not in ids[:i]:
+            raise SpecError(f"{source}: checks[{i}] ({c.grade_id}) requires {c.requires!r}, "
+                            f"expected the grade id of an earlier check: {ids[:i]}")
     return Spec(
         assignment=_require(raw, "assignment", source), notebook=raw.get("notebook", raw["assignment"]),
         title=raw.get("title", raw["assignment"]), functions=functions, tasks=tasks,

@@ -63,3 +63,31 @@ def test_lower_is_better_metrics_score_in_reverse():
     assert linear_credit(70, floor=100, threshold=40, points=2) == 1
     assert linear_credit(150, floor=100, threshold=40, points=2) == 0
     assert linear_credit(float("inf"), floor=100, threshold=40, points=2) == 0
+
+
+def test_a_blank_generator_earns_no_memorisation_point():
+    """Memorisation 0 is an achievement only for samples that look like digits at all."""
+    import pytest
+
+    from autograder import spec as specs
+
+    gan = specs.load("gan")
+    info = ModelInfo(built=True, params=10, output_shape=[None, 8, 8, 1])
+    export = Export(True, calls={f: {"ok": True, "config": {}} for f in gan.functions})
+
+    def graded(inception):
+        metrics = {"inception_score": inception, "classes": 1.0, "frechet_distance": 150.0,
+                   "memorisation": 0.0}
+        result = TaskResult("gan", "gan", {f: info for f in gan.functions}, ok=True,
+                            metrics=metrics, summary="after 2000 steps")
+        return {r.grade_id: r for r in checks.evaluate(gan, export, {"gan": result},
+                                                       figures=False)}
+
+    blank = graded(1.0)["test_gan_memorisation"]
+    assert blank.points == 0 and "not judged" in blank.message
+    assert "test_gan_inception_score" in blank.message
+    assert graded(3.0)["test_gan_memorisation"].points == 1  # some digits: judged as before
+    with pytest.raises(specs.SpecError, match="expected the grade id of an earlier check"):
+        specs.from_dict({**gan.raw, "checks": [{**c, "requires": "test_gan_memorisation"}
+                                               if c["grade_id"] == "test_gan_inception_score"
+                                               else c for c in gan.raw["checks"]]})

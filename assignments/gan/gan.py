@@ -141,7 +141,8 @@ plots.image_grid(samples[:40], ncols=10, title="Your generator after 1,000 steps
 #   features on your samples and on held-out real digits. Lower is better (real digits: about
 #   1; pure noise: about 100).
 # - **Memorisation**: the share of your samples that are near-copies of a training image.
-#   Copying is not generating, so this must stay low.
+#   Copying is not generating, so this must stay low. It is judged only when the inception
+#   score earns points: blank or noise images copy nothing, and that is no achievement.
 #
 # The grader rebuilds both models from their configurations in a separate, trusted process,
 # trains them with `course.gan.train_gan` for {{gan.steps}} steps (batch {{gan.batch_size}})
