@@ -163,6 +163,25 @@ def main() -> int:
     same = len(others & {tuple(sorted(p)) for p in median["same_tokens"]})
     command = " ".join(["python", "bench/similarity.py", *sys.argv[1:]])
     stages = ", ".join(f"{k} {v:.2f}" for k, v in median["stages"].items())
+    runs_text = ", ".join(f"{r['run']:.1f}" for r in runs)
+    rows = [
+        ("pairs", f"{median['pairs']:,}"),
+        (f"`similarity.run` wall seconds, median of {args.repeats} (each run: {runs_text})",
+         f"**{median['run']:.1f}**"),
+        ("of which, inside the comparison (seconds)", stages),
+        (f"rest of the run: reading {args.n} notebooks and results, writing the page and the "
+         "CSV", f"{median['run'] - sum(median['stages'].values()):.1f}"),
+        ("`import autograder.similarity` before the run (seconds; its dependencies load inside "
+         "the run, counted above)", f"{median['import']:.1f}"),
+        ("planted copies flagged", f"{found} of {len(planted)}"),
+        ("other pairs flagged", f"{false}, of which {same} have the same token stream (two "
+         "random draws that came out as one program up to names and comments: the "
+         "generator's choices are few)"),
+        ("batch median / cutoff of the combined score",
+         f"{median['median']:.3f} / {median['cutoff']:.3f}"),
+        ("HTML page size", f"{page_bytes / 1e6:.1f} MB"),
+    ]
+    table = "\n".join(f"| {what} | {value} |" for what, value in rows)
     report = f"""# `course similarity` at a course's scale
 
 Command: `{command}` ({datetime.date.today()}, {platform.processor() or platform.machine()},
@@ -175,15 +194,7 @@ saves it (preparation, not timed: {prepared:.0f} s).
 
 | what | value |
 | --- | --- |
-| pairs | {median['pairs']:,} |
-| `similarity.run` wall seconds, median of {args.repeats} (each run: {', '.join(f"{r['run']:.1f}" for r in runs)}) | **{median['run']:.1f}** |
-| of which, inside the comparison (seconds) | {stages} |
-| rest of the run: reading {args.n} notebooks and results, writing the page and the CSV | {median['run'] - sum(median['stages'].values()):.1f} |
-| `import autograder.similarity` before the run (seconds; its dependencies load inside the run, counted above) | {median['import']:.1f} |
-| planted copies flagged | {found} of {len(planted)} |
-| other pairs flagged | {false}, of which {same} have the same token stream (two random draws that came out as one program up to names and comments: the generator's choices are few) |
-| batch median / cutoff of the combined score | {median['median']:.3f} / {median['cutoff']:.3f} |
-| HTML page size | {page_bytes / 1e6:.1f} MB |
+{table}
 
 Goal: 500 submissions (124,750 pairs) in under a minute on 2 cores.
 """

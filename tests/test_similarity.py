@@ -35,7 +35,7 @@ def build_cnn(input_shape, num_classes):
     x = layers.Dense(96, activation="relu")(x)
     outputs = layers.Dense(num_classes, activation="softmax")(x)
     model = keras.Model(inputs, outputs)
-    model.compile(optimizer=keras.optimizers.Adam(2e-3), loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
     return model
 '''
 RENAMES = {"conv_block": "double_conv", "filters": "width", "inputs": "image", "x": "h",
@@ -307,3 +307,26 @@ def test_cli_writes_the_report(tmp_path, capsys):
     assert (tmp_path / "sim" / "similarity.csv").exists()
     assert cli.main(["similarity", "cnn", "--course-dir", str(tmp_path / "none")]) == 2
     assert "no submissions of cnn" in capsys.readouterr().err
+
+
+def test_broken_notebooks_and_exports_do_not_stop_the_batch(tmp_path):
+    ws = course(tmp_path, "cnn", {"a": BASE_CNN, "b": renamed(BASE_CNN), "c": None})
+    ws.submitted("cnn", "c").write_text("{not json")  # an unreadable notebook: no code
+    ws.save_result("cnn", "b", {"calls": {"build_cnn": {"ok": True, "config": {
+        "class_name": "MyModel", "config": {}}}}, "checks": []})  # a subclassed model
+    ws.save_result("cnn", "c", {"checks": []})  # graded before exports were saved
+    page, table, c = similarity.run(tmp_path, "cnn")
+    text = page.read_text()
+    assert "could not be read as a model graph (b)" in text
+    assert "graded before exports were saved" in text
+    assert c.pair("a", "b").code >= 0.8 and c.pair("a", "c").code == 0.0
+
+
+def test_similarity_has_help(capsys):
+    from autograder import cli
+
+    with pytest.raises(SystemExit) as exit_:
+        cli.main(["similarity", "--help"])
+    assert exit_.value.code == 0
+    out = capsys.readouterr().out
+    assert "--out DIR" in out and "--course-dir" in out and "similarity.csv" in out

@@ -21,6 +21,7 @@ COLUMNS = ["student_a", "student_b", "code", "architecture", "values", "flagged"
 DETAILED = 10  # pairs shown in full when fewer are flagged
 MAX_DETAILED = 50  # and never more than this
 RANKED = 100  # rows of the ranking table on the page
+ROW_CLASS = {"same": "", "changed": "changed", "only-left": "only", "only-right": "only"}
 
 
 def write_csv(c: Comparison, path: Path, pairs=None) -> Path:
@@ -156,9 +157,9 @@ def _pair_section(c: Comparison, p, n: int) -> str:
         gb = c.architectures.graphs.get(fn, {}).get(p.b)
         if ga is None or gb is None:
             continue
-        rows = "".join(f"<tr class='{'' if st == 'same' else 'changed' if st == 'changed' else 'only'}'>"
-                       f"<td><pre>{_e(left_line)}</pre></td><td><pre>{_e(right_line)}</pre></td></tr>"
-                       for left_line, right_line, st in arch.side_by_side(ga, gb))
+        rows = "".join(f"<tr class='{ROW_CLASS[state]}'><td><pre>{_e(left_line)}</pre></td>"
+                       f"<td><pre>{_e(right_line)}</pre></td></tr>"
+                       for left_line, right_line, state in arch.side_by_side(ga, gb))
         same = "identical" if ga.digest == gb.digest else "differences marked"
         out.append(f"<p><b>{_e(fn)}</b> architecture ({same})</p><table class='side'>{rows}"
                    "</table>")
