@@ -43,7 +43,7 @@ def test_known_mistakes_lose_points_for_the_right_reason(demo_run):
     assert cnn["erin"].score == 2 and "not compiled" in cnn["erin"].reason
     assert cnn["frank"].score == 0 and "Lambda" in cnn["frank"].reason
     transformer = demo_run["reports"]["transformer"].graded
-    assert "0 of 8 cases" in transformer["bob"].reason  # no 1/sqrt(d)
+    assert "0 of 4 unmasked cases" in transformer["bob"].reason  # no 1/sqrt(d)
     assert "test_transformer_accuracy" in transformer["dave"].reason  # no positions
     assert "grades CSV:" in demo_run["printed"] and "feedback pages:" in demo_run["printed"]
 
