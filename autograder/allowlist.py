@@ -73,7 +73,13 @@ SAFE_MODULES = {  # whole public namespaces whose classes do no I/O and run no f
 GRAPH_MARKERS = frozenset({"__keras_tensor__", "__slice__", "__ellipsis__"})
 ARRAY_MARKERS = frozenset({"__numpy__", "__tensor__", "__bytes__", "__lambda__", "__typespec__"})
 MAX_LIST_LENGTH = 64  # longer lists of numbers in a config are weights in disguise
-MAX_NUMBERS = 512  # numbers in a whole config: real ones need < 100 (shapes, sizes, rates)
+MAX_NUMBERS = 512  # numbers in a whole config: real ones need < 150 (shapes, sizes, rates)
+# Every scalar of a config together: numbers, booleans, nulls and each character of text (names
+# and other string arguments). The largest model of the course's references, textbook and style
+# models carries 1,397 (the transformer's textbook block); a dense network carrying the 1,797
+# digit sequences as booleans carries 115,000, and 120 digits written as text 7,680.
+MAX_INFORMATION = 3_000
+VOCABULARY_KEYS = frozenset({"module", "class_name", "registered_name"})  # allow-listed above
 # Operators and keras.ops calls on symbolic tensors (``x + attn``, ``ops.relu(x)``, ``x[:, -1]``)
 # serialize as operation nodes of these modules: pure tensor maths, allowed except what carries
 # code.
@@ -182,6 +188,7 @@ def _where(node: dict) -> str | None:
     name = config.get("name") if isinstance(config, dict) else None
     if not isinstance(name, str):
         return None
+    name = name if len(name) <= 40 else name[:40] + "..."
     module, cls = node.get("module"), node.get("class_name")
     if module in OPS_MODULES or module == "keras.src.ops.core":
         return f"in operation '{name}' (an operator or keras.ops call)"
@@ -245,6 +252,32 @@ def count_numbers(config) -> int:
     return total
 
 
+def information(config) -> tuple[int, dict[str, int]]:
+    """Every scalar of ``config`` (a number, boolean or null counts 1, text 1 per character),
+    and the same total by where it sits in the student's model (a layer or operation name).
+
+    Dict keys are not counted: they are Keras's own argument names, and Keras refuses others.
+    Module and class names are not counted either: :func:`find_problems` allow-lists them."""
+    total, by_place = 0, {}
+    stack = [(config, "the model", None)]
+    while stack:
+        item, where, key = stack.pop()
+        if isinstance(item, dict):
+            where = _where(item) or where
+            stack.extend((v, where, k) for k, v in item.items())
+            continue
+        if isinstance(item, (list, tuple)):
+            stack.extend((v, where, key) for v in item)
+            continue
+        if isinstance(item, str):
+            size = 0 if key in VOCABULARY_KEYS else len(item)
+        else:
+            size = 1
+        total += size
+        by_place[where] = by_place.get(where, 0) + size
+    return total, by_place
+
+
 def check(config) -> None:
     """Raise :class:`ConfigRejected` naming the first forbidden object, where it sits in the
     student's model, and what to use instead."""
@@ -264,3 +297,12 @@ def check(config) -> None:
             "(lists of values, initial weights): the grader trains the model from scratch. "
             "For fixed sine/cosine positions use course.layers.SinePositionEncoding, "
             "x = x + SinePositionEncoding()(x)")
+    carried, by_place = information(config)
+    if carried > MAX_INFORMATION:
+        where, most = max(by_place.items(), key=lambda kv: kv[1])
+        raise ConfigRejected(
+            f"the model's config carries {carried:,} values (numbers, booleans and characters "
+            f"of text); the models of this course need under half the limit of "
+            f"{MAX_INFORMATION:,}. The most, {most:,}, sit {where}: remove the data written into "
+            "the model (lists of values, long names or strings). The grader trains the model "
+            "from scratch on data of its own")

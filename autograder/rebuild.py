@@ -17,7 +17,7 @@ from keras.src.backend.common import global_state
 
 import course.layers  # noqa: F401  (registers the course's layers for deserialization)
 
-from . import allowlist
+from . import allowlist, cost
 
 GRADER_EXECUTION = {"run_eagerly": False, "steps_per_execution": 1, "jit_compile": "auto"}
 
@@ -65,28 +65,37 @@ def _ensure_built(model: keras.Model, input_shape) -> None:
 
 
 def activation_size(model: keras.Model) -> int:
-    """Output elements per example, summed over layers (a proxy for training memory)."""
-    total = 0
-    for layer in model.layers:
-        try:
-            outputs = keras.tree.flatten(layer.output)
-        except (AttributeError, ValueError):
-            continue
-        for out in outputs:
-            dims = [d for d in out.shape[1:] if d is not None]
-            total += math.prod(dims) if dims else 1
-    return total
+    """Values per example a training step holds: every operation's outputs at every depth,
+    attention scores and recurrent states (:mod:`autograder.cost`)."""
+    return cost.total(model)
 
 
 def measure(config, input_shape=None) -> tuple[int, int]:
     """(parameters, activation elements per example) without allocating any weights."""
+    params, acts, _ = _measured(config, input_shape)
+    return params, acts
+
+
+def _measured(config, input_shape):
+    """(parameters, values per example, (the unrolling problem or None, the largest part))."""
     try:
         with keras.StatelessScope(initialize_variables=False):
             model = _deserialize(config)
             _ensure_built(model, input_shape)
-            return model.count_params(), activation_size(model)
+            return model.count_params(), activation_size(model), (
+                _unrolled_problem(model), cost.largest(model))
     finally:
         global_state.set_global_attribute("uninitialized_variables", [])
+
+
+def _unrolled_problem(model) -> str | None:
+    found = cost.unrolled(model)
+    if not found:
+        return None
+    name, steps = found[0]
+    return (f"layer '{name}' unrolls over {steps:,} steps (unroll=True copies the cell into "
+            f"the graph once per step; the limit is {cost.MAX_UNROLLED_STEPS}). Leave "
+            "unroll=False, the default: the loop runs the same computation")
 
 
 def rebuild(config, *, input_shape=None, max_params: int = 1_000_000,
@@ -99,13 +108,19 @@ def rebuild(config, *, input_shape=None, max_params: int = 1_000_000,
         allowlist.check(config)
     except allowlist.ConfigRejected as err:
         raise RebuildError(str(err)) from err
-    params, acts = measure(config, input_shape)
+    params, acts, (unrolled, biggest) = _measured(config, input_shape)
+    if unrolled:
+        raise RebuildError(unrolled)
     if params > max_params:
         raise RebuildError(f"the model has {params:,} parameters; the limit for this assignment "
                            f"is {max_params:,}. Use fewer or smaller layers.")
     if acts > max_activations:
-        raise RebuildError(f"the model's layers output {acts:,} values per example; the limit is "
-                           f"{max_activations:,}. Use fewer filters or downsample earlier.")
+        largest = (f"; the largest part is '{biggest.name}' ({biggest.kind}, {biggest.values:,})"
+                   if biggest is not None else "")
+        raise RebuildError(
+            f"a training step holds {acts:,} values per example (the outputs of every layer and "
+            f"operation, attention scores, recurrent states){largest}; the limit is "
+            f"{max_activations:,}. Use fewer filters, heads or steps, or downsample earlier.")
     model = _deserialize(config)
     _ensure_built(model, input_shape)
     return model
@@ -134,6 +149,7 @@ def compile_submitted(model: keras.Model, compile_config) -> None:
         allowlist.check(compile_config)
     except allowlist.ConfigRejected as err:
         raise RebuildError(str(err)) from err
+    _metrics_within_caps(compile_config)
     try:
         _losses_resolve(compile_config.get("loss"))
         model.compile_from_config(copy.deepcopy({**compile_config, **GRADER_EXECUTION}))
@@ -145,3 +161,23 @@ def compile_submitted(model: keras.Model, compile_config) -> None:
     if getattr(model, "optimizer", None) is None or getattr(model, "loss", None) is None:
         raise RebuildError("the model is compiled without an optimizer or a loss: pass both "
                            "to model.compile")
+
+
+def _metrics_within_caps(compile_config: dict) -> None:
+    """Metrics are computed on every batch: refuse more of them, or more state, than a task
+    needs, before any of it is allocated."""
+    try:
+        count, state, largest = cost.metric_state(compile_config)
+    except Exception as err:  # a metric Keras cannot rebuild: a compile error like any other
+        raise RebuildError(
+            f"the model's metrics could not be restored ({type(err).__name__}: "
+            f"{str(err)[:200]}). Use built-in metrics, e.g. metrics=['accuracy']") from err
+    if count > cost.MAX_METRICS:
+        raise RebuildError(f"the model is compiled with {count} metrics; the limit is "
+                           f"{cost.MAX_METRICS}. The grader measures its own: "
+                           "metrics=['accuracy'] is enough")
+    if state > cost.MAX_METRIC_STATE:
+        raise RebuildError(
+            f"the model's metrics keep {state:,} values of state, updated on every batch (the "
+            f"largest is '{largest}'); the limit is {cost.MAX_METRIC_STATE:,}. Use a smaller "
+            "metric (fewer classes or thresholds) or metrics=['accuracy']")

@@ -3,7 +3,7 @@ from the allow-list and the assignment's spec, so the rules a student reads are 
 grader applies (``# %% [rules]`` in an assignment source; :mod:`autograder.notebooks`)."""
 from __future__ import annotations
 
-from . import allowlist
+from . import allowlist, cost
 
 HEADING = "## Rules for your models"
 MODEL_KINDS = ("classifier", "gan")  # task kinds whose functions return models
@@ -27,7 +27,8 @@ def _caps(spec) -> list[str]:
         if task.kind in MODEL_KINDS:
             for fn in task.functions:
                 lines.append(f"`{fn}` at most {task.caps.max_params:,} parameters and "
-                             f"{task.caps.max_activations:,} layer outputs per example")
+                             f"{task.caps.max_activations:,} layer outputs per example (every "
+                             "layer and operation, attention scores and recurrent states)")
     return lines
 
 
@@ -55,5 +56,8 @@ def markdown(spec) -> str:
         f"layers stand in); and {_refused()}.",
         "- **Caps**: " + "; ".join(_caps(spec)) + f"; at most {allowlist.MAX_NUMBERS:,} "
         f"numbers in a whole model configuration and no list of more than "
-        f"{allowlist.MAX_LIST_LENGTH}.",
+        f"{allowlist.MAX_LIST_LENGTH}; at most {allowlist.MAX_INFORMATION:,} values in all "
+        "(numbers, booleans and characters of names and other text: the course's models "
+        f"need under half); `unroll=True` over at most {cost.MAX_UNROLLED_STEPS} steps; at "
+        f"most {cost.MAX_METRICS} metrics keeping {cost.MAX_METRIC_STATE:,} values of state.",
     ])

@@ -174,3 +174,41 @@ def test_every_keras_layer_is_either_allowed_or_refused_with_a_reason():
     for name in allowlist.REFUSED_LAYERS:
         assert name not in allowlist.LAYERS
         assert allowlist.find_problems(_model(_layer(name)))
+
+
+def _gan_generator_carrying(cells: list) -> dict:
+    """A generator config whose one operation carries ``cells`` as an argument: 120 real 8x8
+    digits as boolean bit-planes or as text, the way a submission smuggles them."""
+    op = {"module": "keras.src.ops.numpy", "class_name": "Where", "registered_name": None,
+          "config": {"name": "where"}, "inbound_nodes": [{"args": [cells, 1.0, 0.0]}]}
+    return _model(_layer("InputLayer", batch_shape=[None, 32]), _layer("Dense", units=64), op)
+
+
+@pytest.mark.parametrize("cells, what", [
+    ([[[bool((i * p) % 3) for _ in range(4)] for p in range(64)] for i in range(120)],
+     "booleans"),
+    (["".join("0123456789abcdefg"[(i + p) % 17] for p in range(64)) for i in range(120)],
+     "text"),
+])
+def test_one_information_budget_counts_booleans_and_text_like_numbers(cells, what):
+    config = _gan_generator_carrying(cells)
+    assert allowlist.count_numbers(config) < allowlist.MAX_NUMBERS  # the old cap saw nothing
+    with pytest.raises(allowlist.ConfigRejected) as err:
+        allowlist.check(config)
+    message = str(err.value)
+    assert "numbers, booleans and characters of text" in message
+    assert "in operation 'where'" in message  # where the data sits, in the student's terms
+    assert "remove the data" in message
+
+
+def test_every_real_model_is_well_inside_the_information_budget():
+    """The budget was set from the largest model of the course (the transformer's textbook
+    block, 1,332): references and the other styles stay under half of it."""
+    import keras
+
+    from solutions.cnn import build_cnn
+    from solutions.transformer import build_transformer
+
+    for model in (build_cnn((16, 16, 1), 10), build_transformer(16, 10, 2)):
+        carried, _ = allowlist.information(keras.saving.serialize_keras_object(model))
+        assert carried < allowlist.MAX_INFORMATION / 2, carried

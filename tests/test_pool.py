@@ -112,20 +112,30 @@ def _with_budget(job: dict, **budget) -> dict:
     return {**job, "spec": {**job["spec"], "tasks": tasks}}
 
 
-def test_a_job_over_its_memory_limit_is_its_own_failure_and_the_next_job_runs(cnn_spec):
+def test_a_job_over_its_memory_or_time_limit_is_its_own_failure_and_the_next_job_runs(cnn_spec):
     """A trainer holds Keras and its data (hundreds of MB) before a model trains, so a budget
     of 100 MB is crossed at once: the job fails with the reason, its trainer is replaced, and
-    the next job (the default limit) trains on the new one."""
+    the next job (the default limit) trains on the new one. A job over its time limit ends the
+    same way. The grading process (this one) never holds what its trainers hold: its peak
+    resident memory grows by less than 300 MB over the three jobs."""
+    import resource
+
     assert pools.memory_limit_mb(_training_job(cnn_spec)) == pools.DEFAULT_MEMORY_MB
     tight = _with_budget(_training_job(cnn_spec), memory_mb=100)
     assert pools.memory_limit_mb(tight) == 100
+    peak_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # KiB on Linux
     with pools.WorkerPool(size=1) as pool:
-        first_pid = None
         pool.start()
         first_pid = pool.workers[0].proc.pid
         over = pool.submit(tight, timeout=300).result(timeout=600)
+        slow = pool.submit(_with_budget(_training_job(cnn_spec), epochs=500, patience=500),
+                           timeout=2).result(timeout=600)  # a time bomb: 500 epochs in 2 s
         after = pool.submit(_training_job(cnn_spec), timeout=300).result(timeout=600)
-        replaced = pool.workers[0].proc.pid != first_pid
+        third_pid = pool.workers[0].proc.pid
+    grown_mb = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - peak_before) / 1024
     assert not over["ok"] and "training needed more than 0.1 GB of memory" in over["error"]
     assert "smaller model" in over["error"]
-    assert replaced and after["ok"] and after["timings"]["fit"] > 0
+    assert not slow["ok"] and "training took longer than 2 s and was stopped" in slow["error"]
+    assert third_pid != first_pid  # the overruns replaced their trainers
+    assert after["ok"] and after["timings"]["fit"] > 0
+    assert grown_mb < 300, grown_mb

@@ -1,3 +1,5 @@
+import re
+
 import keras
 import pytest
 
@@ -97,3 +99,49 @@ def test_sine_position_encoding_is_the_fixed_table_and_rebuilds():
     model = rb.rebuild(_exported(keras.Model(tokens, keras.layers.Dense(2)(x[:, 0]))),
                        input_shape=(12,))
     assert model.count_params() == 10 * 6 + 6 * 2 + 2  # the table is not a weight
+
+
+def _functional(body):
+    inputs = keras.Input(shape=(16, 16, 1))
+    return keras.Model(inputs, keras.layers.Dense(10)(body(inputs)))
+
+
+@pytest.mark.parametrize("body, largest", [
+    (lambda x: keras.ops.max(keras.ops.repeat(x, 1_000, axis=1), axis=(1, 2)), "'repeat'"),
+    (lambda x: keras.Sequential([keras.Input((16, 16, 1)), keras.layers.Flatten(),
+                                 keras.layers.RepeatVector(1_000),
+                                 keras.layers.GlobalMaxPooling1D()])(x), "(Sequential"),
+    (lambda x: keras.layers.GlobalMaxPooling1D()(keras.layers.MultiHeadAttention(4, 2)(
+        *[keras.layers.Reshape((256, 1))(x)] * 2)), "(MultiHeadAttention"),
+])
+def test_the_activation_cap_sees_ops_nested_models_and_attention_scores(body, largest):
+    """Each of these holds about 256,000 values per example that the old count (the outputs
+    of top-level layers) did not see."""
+    config = _config(_functional(body))
+    _, values = rb.measure(config)
+    assert values > 250_000
+    with pytest.raises(rb.RebuildError, match=f"the largest part is .*{re.escape(largest)}"):
+        rb.rebuild(config, max_activations=200_000)
+
+
+def test_recurrent_states_are_counted_and_long_unrolling_is_refused():
+    def lstm(unroll):
+        inputs = keras.Input(shape=(200, 4))
+        return keras.Model(inputs, keras.layers.LSTM(8, unroll=unroll)(inputs))
+
+    _, values = rb.measure(_config(lstm(False)))
+    assert values >= 200 * 8 * 6  # steps x units x (4 gates, cell, output)
+    with pytest.raises(rb.RebuildError, match="unrolls over 200 steps.*unroll=False"):
+        rb.rebuild(_config(lstm(True)))
+
+
+def test_metric_state_and_count_are_capped_before_anything_allocates():
+    from solutions.cnn import build_cnn
+
+    model = rb.rebuild(_config(build_cnn((16, 16, 1), 10)), input_shape=(16, 16, 1))
+    big = {"optimizer": "adam", "loss": "sparse_categorical_crossentropy",
+           "metrics": [keras.metrics.serialize(keras.metrics.MeanIoU(num_classes=1_000))]}
+    with pytest.raises(rb.RebuildError, match="metrics keep 1,000,000 values"):
+        rb.compile_submitted(model, big)
+    with pytest.raises(rb.RebuildError, match="compiled with 20 metrics"):
+        rb.compile_submitted(model, {**big, "metrics": ["accuracy"] * 20})
