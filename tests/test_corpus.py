@@ -25,7 +25,7 @@ pytestmark = pytest.mark.slow
 REFERENCE = "reference"
 WALL_SECONDS = 45  # the batch's sandbox wall clock: hung cases cost this, not the spec's 120 s
 # (the spec's own limits are exercised in test_sandbox.py and test_limits.py)
-MAX_EPOCHS = {"cnn": 30}  # training budget caps here: these cases are about hostility, not
+MAX_EPOCHS = {"cnn": 30, "rnn": 30}  # training budget caps here: these cases are about hostility, not
 # accuracy (the reference still clears every threshold; the spec's budget is calibrated elsewhere)
 ASSIGNMENTS = sorted({c.assignment for c in CASES})
 
@@ -149,13 +149,18 @@ def perceptron_batch(tmp_path_factory):
     return _batch("perceptron", tmp_path_factory.mktemp("corpus-perceptron") / "course")
 
 
+@pytest.fixture(scope="module")
+def rnn_batch(tmp_path_factory):
+    return _batch("rnn", tmp_path_factory.mktemp("corpus-rnn") / "course")
+
+
 def _batch_of(request, assignment: str) -> Batch:
     return request.getfixturevalue(f"{assignment}_batch")
 
 
 def test_the_corpus_is_large_and_covers_the_assignments():
     assert len(CASES) >= 30
-    assert {"cnn", "perceptron"} <= set(ASSIGNMENTS)
+    assert {"cnn", "perceptron", "rnn"} <= set(ASSIGNMENTS)
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])

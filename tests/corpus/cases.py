@@ -133,6 +133,33 @@ def _cnn_model(*layer_lines: str, compile_it: bool = True) -> str:
             + "    return model\n")
 
 
+METRIC_BOMB = '''    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy",
+                  metrics=[keras.metrics.MeanIoU(num_classes=2000)])
+    return model
+'''
+
+
+def _functional(*lines: str) -> str:
+    """A functional cnn model, not compiled: ``lines`` turn ``inputs`` into ``x``."""
+    body = "".join(f"    {line}\n" for line in lines)
+    return ("def build_cnn(input_shape, num_classes):\n"
+            "    inputs = keras.Input(shape=input_shape)\n" + body
+            + "    return keras.Model(inputs, layers.Dense(num_classes)(x))\n")
+
+
+# -- rnn building blocks ------------------------------------------------------------------------
+
+SMUGGLED_DIGITS = '''import numpy as np
+from keras import ops
+from course.sequences import load_sequential_digits
+
+_d = load_sequential_digits()
+PIXELS = np.concatenate([_d.x_train, _d.x_val, _d.x_test]).reshape(-1, 64) > 0.5
+LABELS = np.eye(10)[np.concatenate([_d.y_train, _d.y_val, _d.y_test])] > 0.5
+
+'''
+
+
 # -- perceptron building blocks -----------------------------------------------------------------
 
 NO_MODELS = '''
@@ -584,6 +611,29 @@ atexit.register(forge)
          0, "values per example", code=_cnn_model(
              "layers.Conv2D(8000, 1)", "layers.GlobalMaxPooling2D()",
              "layers.Dense(num_classes)")),
+    # ---- what a model really costs (cnn; every size is refused before anything allocates,
+    # and none of these models is compiled, so a cap that failed shows as 2 untrained points) --
+    Case("cnn-ops-repeat-bomb", "cnn",
+         "a keras.ops.repeat node holding 2.6 M values per example (4 by the old count)",
+         0, "values per example", code="from keras import ops\n\n\n" + _functional(
+             "x = ops.max(ops.repeat(inputs, 10_000, axis=1), axis=(1, 2))")),
+    Case("cnn-nested-repeat-bomb", "cnn",
+         "RepeatVector inside a nested model: 2.6 M values per example (256 by the old count)",
+         0, "values per example", code=_functional(
+             "inner = keras.Sequential([keras.Input(shape=input_shape), layers.Flatten(), "
+             "layers.RepeatVector(10_000), layers.GlobalMaxPooling1D()])", "x = inner(inputs)")),
+    Case("cnn-attention-bomb", "cnn",
+         "attention over the 256 pixels with 16 heads: 3.1 M scores per example",
+         0, "values per example", code=_functional(
+             "x = layers.Reshape((256, 1))(inputs)",
+             "x = layers.GlobalMaxPooling1D()(layers.MultiHeadAttention(16, 2)(x, x))")),
+    Case("cnn-unrolled-bomb", "cnn", "an LSTM unrolled over the 256 pixels", 0,
+         "unrolls over 256 steps", code=_functional(
+             "x = layers.LSTM(4, unroll=True)(layers.Reshape((256, 1))(inputs))")),
+    Case("cnn-metric-bomb", "cnn", "compiled with MeanIoU(2000): 4 M entries updated per batch",
+         2, "metrics keep 4,000,000 values", points=2, code=_cnn_model(
+             "layers.Conv2D(8, 3)", "layers.GlobalMaxPooling2D()", "layers.Dense(num_classes)",
+             compile_it=False).replace("    return model\n", METRIC_BOMB)),
     # ---- notebooks that are not notebooks (cnn; refused before the sandbox) ----
     Case("cnn-notebook-truncated", "cnn", "a notebook cut off after 5,000 bytes",
          0, "not a valid notebook", notebook=_truncated, unreadable=True),
@@ -596,6 +646,47 @@ atexit.register(forge)
          unreadable=True),
     Case("cnn-notebook-enormous", "cnn", "a valid notebook of 21 MB (a huge output kept)",
          0, "the limit is", notebook=_enormous),
+    # ---- data carried in the config (rnn; refused before anything trains) ----
+    Case("rnn-smuggles-booleans", "rnn",
+         "every digit sequence and its label carried as booleans, looked up by the model", 0,
+         "values (numbers, booleans and characters of text)", code=SMUGGLED_DIGITS + '''
+def build_rnn(input_shape, num_classes):
+    inputs = keras.Input(shape=input_shape)
+    flat = layers.Flatten()(inputs) * 2.0 - 1.0  # +-1 per pixel
+    one = ops.expand_dims(ops.ones_like(flat[0]), 0)  # (1, 64)
+    stored = ops.where(PIXELS.tolist(), one, -one)  # (N, 64) from booleans, per batch
+    scores = ops.matmul(flat, ops.transpose(stored))  # agreement with every stored digit
+    labels = ops.where(LABELS.tolist(), one[..., :10], 0.0)  # (N, 10)
+    looked_up = ops.matmul(ops.softmax(scores * 10.0), labels)
+    outputs = looked_up + 0.0 * layers.Dense(num_classes)(flat)  # one trainable layer
+    model = keras.Model(inputs, outputs)
+    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy",
+                  metrics=["accuracy"])
+    return model
+'''),
+    Case("rnn-smuggles-text", "rnn",
+         "every digit sequence written as text into layer names (a character per pixel)", 0,
+         "values (numbers, booleans and characters of text)", code=SMUGGLED_DIGITS + '''
+def build_rnn(input_shape, num_classes):
+    text = "".join("".join("x" if p else "o" for p in row) + str(label)
+                   for row, label in zip(PIXELS, LABELS.argmax(1)))
+    inputs = keras.Input(shape=input_shape)
+    x = layers.LSTM(32)(inputs)
+    for start in range(0, len(text), 4096):
+        x = layers.Identity(name="d" + text[start:start + 4096])(x)
+    model = keras.Model(inputs, layers.Dense(num_classes, activation="softmax")(x))
+    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy",
+                  metrics=["accuracy"])
+    return model
+'''),
+    Case("rnn-unrolled-bomb", "rnn", "an LSTM unrolled over its 16 steps 200 times in a row",
+         0, "unrolls over 3,200 steps", code='''
+def build_rnn(input_shape, num_classes):
+    inputs = keras.Input(shape=input_shape)
+    x = layers.Flatten()(layers.RepeatVector(200)(layers.Flatten()(inputs)))
+    x = layers.LSTM(4, unroll=True)(layers.Reshape((3200, 4))(x))
+    return keras.Model(inputs, layers.Dense(num_classes)(x))
+'''),
     # ---- perceptron: time, values, patching ----
     Case("perceptron-sleep-forever", "perceptron", "sleeps forever at the top level",
          0, "did not finish within", code="import time\ntime.sleep(10**6)\n", slow=True),
