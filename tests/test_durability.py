@@ -13,8 +13,10 @@ from autograder import fixtures, workspace
 
 pytestmark = pytest.mark.slow
 
+# One submission trains (the bottleneck stops early, after about 30 epochs): it holds the batch
+# open long enough to be killed mid-way; the others end before training, so CI pays one fit
 STUDENTS = {"ann": "raises", "ben": "lambda_layer", "cat": "not_compiled", "dan": "bottleneck",
-            "eve": "dense_only"}
+            "eve": "not_compiled"}
 
 
 def _course(root):
