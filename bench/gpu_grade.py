@@ -92,9 +92,12 @@ def grade_one_backend(args, save) -> dict:
             run = pipeline.grade(spec.load(args.batch_of), subs, pool=pool, progress=False)
             wall = time.perf_counter() - start
             scores = sorted({g.score for g in run.graded.values()})
+            best = max(g.max_score for g in run.graded.values())
+            below = {s: {"score": g.score, "reason": g.reason, "timings": g.timings}
+                     for s, g in sorted(run.graded.items()) if g.score < best}
             out["batch"] = {"assignment": args.batch_of, "n": args.batch,
                             "wall_seconds": round(wall, 2), "stages": run.stages,
-                            "scores": scores,
+                            "scores": scores, "below_full_marks": below,
                             "per_submission_seconds": round(wall / args.batch, 3)}
             save(out)
         out["pool"].update(trainers_at_end=len(pool.workers), sizing=pool.sizing)
@@ -203,6 +206,9 @@ def markdown(results: list[dict], command: str) -> str:
                          f"{', '.join(f'{s:g}' for s in b['scores'])} | {b['wall_seconds']:.1f} "
                          f"| {b['per_submission_seconds']:.2f} |")
         lines += [""] + [f"- {res['backend']}: {projection(res)}" for res in batches]
+        lines += [f"- {res['backend']}: batch copy {student} scored {row['score']:g}: "
+                  f"{row['reason']} (timings {row['timings']})" for res in batches
+                  for student, row in res["batch"].get("below_full_marks", {}).items()]
     sizing = [f"- {res['backend']}: {line}" for res in results
               for line in res.get("pool", {}).get("sizing", [])]
     if sizing:
