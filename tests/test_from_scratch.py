@@ -83,7 +83,7 @@ def test_each_common_mistake_loses_points_and_is_named(assignment, task, grade_i
         for seed in SEEDS[:3]:
             r = _graded(assignment, task, grade_id, fn, seed)
             assert r.points < r.max_points, f"{name}, seed {seed}: full marks"
-            assert " of " in r.message and "Case " in r.message and "Expected " in r.message
+            assert " of " in r.message and "Case " in r.message and "expected " in r.message
             assert words in r.message, f"{name}, seed {seed}: {r.message}"
 
 

