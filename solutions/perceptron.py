@@ -1,5 +1,4 @@
-"""Reference solution for the `perceptron` assignment: Rosenblatt's rule, a backward pass by
-hand, then Keras models."""
+"""Reference solution for the `perceptron` assignment: Rosenblatt's rule, then Keras models."""
 import keras
 import numpy as np
 from keras import layers
@@ -57,21 +56,3 @@ def build_mlp(input_dim, *, hidden_units=16, learning_rate=0.01):
         metrics=["accuracy"],
     )
     return model
-
-
-def mlp_backward(X, y, W1, b1, W2, b2):
-    """Gradients of a one-hidden-layer network's loss, in NumPy: ``(dW1, db1, dW2, db2)``.
-
-    The network: ``h = tanh(X @ W1 + b1)``, ``p = sigmoid(h @ W2 + b2)``; the loss is the mean
-    over the batch of the binary cross-entropy between ``y`` (0/1) and ``p``. ``X`` (n, d),
-    ``y`` (n,), ``W1`` (d, k), ``b1`` (k,), ``W2`` (k, 1), ``b2`` (1,); each gradient has the
-    shape of its parameter.
-    """
-    X, y = np.asarray(X), np.asarray(y).reshape(-1, 1)
-    h = np.tanh(X @ W1 + b1)  # forward pass, keeping what the backward pass needs
-    p = 0.5 * (1.0 + np.tanh(0.5 * (h @ W2 + b2)))  # sigmoid, without overflow
-    dz = (p - y) / len(X)  # d loss / d logit: sigmoid + cross-entropy, averaged over n
-    dW2, db2 = h.T @ dz, dz.sum(axis=0)
-    da = (dz @ np.asarray(W2).T) * (1.0 - h ** 2)  # back through W2, then tanh' = 1 - tanh^2
-    dW1, db1 = X.T @ da, da.sum(axis=0)
-    return dW1, db1, dW2, db2

@@ -24,7 +24,6 @@
 # otherwise), says which device you are on, and loads the data.
 
 # %% [setup] id=setup
-import numpy as np
 import keras
 from keras import layers
 
@@ -37,83 +36,7 @@ plots.image_grid(digits.x_train[:20], ncols=10, labels=digits.y_train[:20],
                  title="Digits placed at random positions on a 16x16 canvas");
 
 # %% [markdown]
-# ## Part 1: a convolution and max pooling by hand
-#
-# Before Keras does it for you, write what a `Conv2D` layer and a `MaxPooling2D` layer compute,
-# in **NumPy**, for a whole batch at once. Images are *channels last*: `x` has shape
-# (batch, H, W, C_in).
-#
-# `conv2d_forward(x, kernel, bias, stride=1, padding=0)`:
-# - `kernel` has shape (kh, kw, C_in, C_out) and `bias` (C_out,): exactly the arrays
-#   `layers.Conv2D(C_out, (kh, kw)).get_weights()` returns;
-# - first add `padding` rows and columns of zeros on **every** side of each image
-#   (`np.pad`), then slide the kernel over the padded image, `stride` pixels at a time, in both
-#   directions;
-# - at each position, output channel `c` is the sum over the kh x kw x C_in window of
-#   `window * kernel[..., c]`, plus `bias[c]`. The kernel is **not flipped**: Keras (like
-#   every deep-learning library) computes this cross-correlation, as lecture 3 shows;
-# - return shape (batch, H_out, W_out, C_out), with
-#   H_out = (H + 2 * padding - kh) // stride + 1, and W_out alike. No activation.
-#
-# `max_pool2d_forward(x, pool_size=2, stride=None)`: the maximum of each pool_size x pool_size
-# window, windows every `stride` pixels (`None` means `stride = pool_size`, as in Keras), no
-# padding: shape (batch, (H - pool_size) // stride + 1, (W - pool_size) // stride + 1, C).
-#
-# Loops over the output positions are fine; a faster way loops over the kh x kw kernel
-# positions instead and does every output pixel at once with `@`.
-#
-# **How it is graded**: the grader calls your functions on inputs it draws itself when it
-# grades (8 convolution cases: several channels, strides 1 to 3, paddings 0 to 2, square and
-# non-square kernels; 6 pooling cases, one all negative) and compares each result with its
-# own within 0.0001 (convolution) and 0.000001 (pooling). The points follow the share of cases
-# that match; the feedback shows the first case that does not, what was expected and what came
-# back.
-
-# %% [solution] id=conv2d_forward from=solutions.cnn:conv2d_forward
-
-# %% [solution] id=max_pool2d_forward from=solutions.cnn:max_pool2d_forward
-
-# %% [markdown]
-# ### Visible checks for Part 1
-# Your functions against Keras' own layers with the same weights ({{test_conv2d_forward.points}}
-# and {{test_max_pool2d_forward.points}} points when graded, on the grader's own cases).
-
-# %% [test] id=test_conv2d_forward
-rng = np.random.default_rng(0)
-x = rng.normal(size=(2, 9, 9, 3)).astype("float32")
-conv = layers.Conv2D(4, (3, 3), strides=2)
-conv.build(x.shape)
-kernel, bias = conv.get_weights()
-bias = rng.normal(size=4).astype("float32")
-conv.set_weights([kernel, bias])
-padded = np.pad(x, ((0, 0), (1, 1), (1, 1), (0, 0)))
-expected = keras.ops.convert_to_numpy(conv(padded))  # Keras with the same weights
-out = np.asarray(conv2d_forward(x, kernel, bias, stride=2, padding=1))
-assert out.shape == expected.shape, f"expected shape {expected.shape}, got {out.shape}"
-assert np.allclose(out, expected, atol=1e-4), (
-    f"differs from Conv2D by up to {np.abs(out - expected).max():.3g}: is the kernel flipped, "
-    "the padding on every side, the bias added?")
-print("conv2d_forward equals keras.layers.Conv2D: OK")
-### BEGIN HIDDEN TESTS
-from autograder.inline import grade_check
-grade_check("cnn", "test_conv2d_forward", globals())
-### END HIDDEN TESTS
-
-# %% [test] id=test_max_pool2d_forward
-x = np.random.default_rng(1).normal(size=(2, 7, 7, 3)).astype("float32") - 3.0
-for size, stride in [(2, None), (3, 2)]:
-    expected = keras.ops.convert_to_numpy(layers.MaxPooling2D(size, stride)(x))
-    out = np.asarray(max_pool2d_forward(x, size, stride))
-    assert out.shape == expected.shape, f"expected shape {expected.shape}, got {out.shape}"
-    assert np.allclose(out, expected), f"pool_size {size}, stride {stride}: differs from Keras"
-print("max_pool2d_forward equals keras.layers.MaxPooling2D: OK")
-### BEGIN HIDDEN TESTS
-from autograder.inline import grade_check
-grade_check("cnn", "test_max_pool2d_forward", globals())
-### END HIDDEN TESTS
-
-# %% [markdown]
-# ## Part 2: the task
+# ## The task
 # Each 8x8 scikit-learn digit was placed at a random position on a blank 16x16 canvas. The same
 # "3" appears at the top left in one image and the bottom right in another. A small dense
 # network (Flatten then Dense layers) gets under 50 % here, and even the widest one allowed
@@ -138,8 +61,7 @@ grade_check("cnn", "test_max_pool2d_forward", globals())
 
 # %% [markdown]
 # ## Visible checks
-# These run when you execute them, and again when your notebook is graded
-# ({{test_cnn_builds.points}} point each).
+# These run when you execute them, and again when your notebook is graded (1 point each).
 
 # %% [test] id=test_cnn_builds
 model = build_cnn((16, 16, 1), 10)

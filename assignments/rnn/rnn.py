@@ -94,59 +94,12 @@ fig.tight_layout()
 # %% [markdown]
 # The `SimpleRNN`'s trace of step 0 shrinks geometrically: after 60 steps it is thousands of
 # times smaller than after one, so the gradient that should teach the network to use
-# step 0 has all but vanished. Fresh gated cells forget quickly too (a fresh LSTM's forget
-# gate starts from bias 1, keeping about 73 % of its cell state per step before its random
-# weights act; a GRU's gates start from bias 0, about half open), but with the keep gate open
-# the LSTM's cell state carries step 0 to the end almost untouched, and the GRU's trace fades
-# far more slowly: this is what a gate buys, and what training learns to use.
-
-# %% [markdown]
-# ## Part 1: an LSTM by hand
+# step 0 has all but vanished. Fresh gated cells forget just as fast (their gates start half
+# open), but with the keep gate open the LSTM's cell state carries step 0 to the end almost
+# untouched, and the GRU's trace fades far more slowly: this is what a gate buys, and what
+# training learns to use.
 #
-# Write `lstm_forward(x, kernel, recurrent_kernel, bias)` in **NumPy**: what
-# `layers.LSTM(units, return_sequences=True)` computes, from the arrays it stores.
-# - `x` has shape (batch, timesteps, features); `kernel` (features, 4 * units),
-#   `recurrent_kernel` (units, 4 * units) and `bias` (4 * units,) are exactly what
-#   `layers.LSTM(units).get_weights()` returns;
-# - the four gates sit side by side along the last axis, `units` columns each, in Keras' order:
-#   **input** i, **forget** f, **cell candidate** g, **output** o;
-# - start from h = c = zeros (batch, units); at each step t:
-#   z = x_t @ kernel + h @ recurrent_kernel + bias, split z into i, f, g, o;
-#   c = sigmoid(f) * c + sigmoid(i) * tanh(g); h = sigmoid(o) * tanh(c);
-# - return every step's h, stacked: shape (batch, timesteps, units).
-#
-# **How it is graded**: the grader calls your function on inputs and weights it draws itself
-# (6 cases: one to 12 steps, one to 4 features, 2 to 5 units, small and large weights) and
-# compares each result with its own within 0.00001. The points follow the share of cases
-# that match; the feedback shows the first case that does not, what was expected and what came
-# back.
-
-# %% [solution] id=lstm_forward from=solutions.rnn:lstm_forward
-
-# %% [markdown]
-# ### Visible check for Part 1
-# Your function against `keras.layers.LSTM` with the same weights
-# ({{test_lstm_forward.points}} points when graded, on the grader's own cases).
-
-# %% [test] id=test_lstm_forward
-x = np.random.default_rng(0).normal(size=(2, 6, 3)).astype("float32")
-lstm = layers.LSTM(5, return_sequences=True)
-expected = keras.ops.convert_to_numpy(lstm(x))  # builds the layer: fresh random weights
-kernel, recurrent_kernel, bias = lstm.get_weights()
-print("kernel", kernel.shape, "recurrent_kernel", recurrent_kernel.shape, "bias", bias.shape)
-out = np.asarray(lstm_forward(x, kernel, recurrent_kernel, bias))
-assert out.shape == expected.shape, f"expected shape {expected.shape}, got {out.shape}"
-assert np.allclose(out, expected, atol=1e-5), (
-    f"differs from keras.layers.LSTM by up to {np.abs(out - expected).max():.3g}: are the "
-    "gates in Keras' order (input, forget, cell candidate, output)?")
-print("lstm_forward equals keras.layers.LSTM: OK")
-### BEGIN HIDDEN TESTS
-from autograder.inline import grade_check
-grade_check("rnn", "test_lstm_forward", globals())
-### END HIDDEN TESTS
-
-# %% [markdown]
-# ## Part 2: digits read a piece at a time
+# ## The task: digits read a piece at a time
 # Each 8x8 scikit-learn digit is made black and white (pixels above half intensity become 1,
 # the rest 0) and cut into sixteen 2x2 patches, read left to right and top to bottom: a
 # sequence of 16 steps with 4 numbers each. The label is the digit 0-9. A black-and-white 2x2
@@ -182,8 +135,7 @@ plots.image_grid(digits.x_train[:10].reshape(10, 4, 4, 2, 2).transpose(0, 1, 3, 
 
 # %% [markdown]
 # ## Visible checks
-# These run when you execute them, and again when your notebook is graded
-# ({{test_rnn_builds.points}} point each).
+# These run when you execute them, and again when your notebook is graded (1 point each).
 
 # %% [test] id=test_rnn_builds
 model = build_rnn((16, 4), 10)

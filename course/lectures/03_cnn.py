@@ -70,9 +70,8 @@ def convolve_loops(image, kernel):
     return out
 
 
-# vertical edges: dark -> light from left to right; horizontal: from top to bottom
-vertical = np.array([[-1, 0, 1], [-1, 0, 1], [-1, 0, 1]], dtype="float32")
-horizontal = np.array([[-1, -1, -1], [0, 0, 0], [1, 1, 1]], dtype="float32")
+vertical = np.array([[-1, 0, 1], [-1, 0, 1], [-1, 0, 1]], dtype="float32")    # dark -> light
+horizontal = np.array([[-1, -1, -1], [0, 0, 0], [1, 1, 1]], dtype="float32")  # left to right
 filters = np.stack([vertical, horizontal], -1)[:, :, None, :]  # (rows, cols, in, out)
 
 by_loops = np.stack([convolve_loops(digit, f) for f in (vertical, horizontal)], -1)
