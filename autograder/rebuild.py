@@ -82,8 +82,17 @@ def _measured(config, input_shape):
         with keras.StatelessScope(initialize_variables=False):
             model = _deserialize(config)
             _ensure_built(model, input_shape)
-            return model.count_params(), activation_size(model), (
-                _unrolled_problem(model), cost.largest(model))
+            try:
+                measured = activation_size(model), _unrolled_problem(model), cost.largest(model)
+            except Exception as err:  # an exotic graph the walk does not know: say so
+                raise RebuildError(
+                    f"the grader could not measure what this model holds per example "
+                    f"({type(err).__name__}: {str(err)[:200]}). Expected layers and keras.ops "
+                    "calls in a Sequential or functional model; simplify the model's "
+                    "structure, or ask your instructor if it is built that way on purpose"
+                ) from err
+            acts, unrolled, largest = measured
+            return model.count_params(), acts, (unrolled, largest)
     finally:
         global_state.set_global_attribute("uninitialized_variables", [])
 
