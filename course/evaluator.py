@@ -1,9 +1,11 @@
 """A frozen digit evaluator that scores generated 8x8 digits without downloaded weights.
 
 A small classifier (scikit-learn ``MLPClassifier((128, 64))``, ``random_state=0``) is trained on
-the training and validation digits of ``course.data.load_digits_8x8(seed=0)`` the first time it
-is needed, then kept for the life of the process. It is deterministic: every process gets the
-same weights. Its class probabilities and its 64-unit penultimate layer give four scores:
+the 1,437 digits of the public pool (``course.data.digit_pools``; it never sees the private
+digits that grading compares samples with, and its ``test_accuracy`` is measured on them) the
+first time it is needed, then kept for the life of the process. It is deterministic: every
+process gets the same weights. Its class probabilities and its 64-unit penultimate layer give
+four scores:
 
 - ``inception_score``: ``exp(E_x KL(p(y|x) || p(y)))``, 1 (one class, or no confident class) up
   to 10 (confident *and* evenly spread over the ten digits);
@@ -70,14 +72,13 @@ def _fit() -> Evaluator:
 
     from course import data
 
-    splits = data.load_digits_8x8(seed=0)
-    x = np.concatenate([splits.x_train, splits.x_val]).reshape(-1, 64)
-    y = np.concatenate([splits.y_train, splits.y_val])
+    images, labels = data.digits_images()
+    public, private = data.digit_pools()
     clf = MLPClassifier(HIDDEN, random_state=0, max_iter=400)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
-        clf.fit(x, y)
-    acc = float((clf.predict(splits.x_test.reshape(-1, 64)) == splits.y_test).mean())
+        clf.fit(images[public].reshape(-1, 64), labels[public])
+    acc = float((clf.predict(images[private].reshape(-1, 64)) == labels[private]).mean())
     return Evaluator(tuple(np.array(w, dtype="float64") for w in clf.coefs_),
                      tuple(np.array(b, dtype="float64") for b in clf.intercepts_), acc)
 
@@ -127,8 +128,8 @@ def memorisation(samples, train, radius: float = MEMO_RADIUS) -> float:
 def scores(samples, *, real, train) -> dict[str, float]:
     """The four scores of generated ``samples`` (n, 8, 8[, 1]) in [0, 1], as plain floats.
 
-    ``real``: held-out real digits for the Fréchet distance; ``train``: the images the GAN was
-    trained on, for memorisation.
+    ``real``: held-out real digits for the Fréchet distance (graded: the private pool);
+    ``train``: the images the GAN was trained on, for memorisation.
     """
     ev = evaluator()
     samples = np.clip(Evaluator._flat(samples), 0.0, 1.0)

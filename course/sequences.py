@@ -9,7 +9,7 @@ from functools import lru_cache
 
 import numpy as np
 
-from .data import Splits, _stratified_split, digits_images
+from .data import Splits, _take, digit_split, digits_images
 
 
 def digits_as_sequences(images: np.ndarray, step_pixels: int = 8,
@@ -39,7 +39,7 @@ def digits_as_sequences(images: np.ndarray, step_pixels: int = 8,
 @lru_cache(maxsize=8)
 def load_sequential_digits(step_pixels: int = 4, read: str = "patches",
                            binarize: float | None = 0.5, seed: int = 0, val: float = 0.2,
-                           test: float = 0.2) -> Splits:
+                           test: float = 0.2, graded: bool = False) -> Splits:
     """scikit-learn's 8x8 digits read as a sequence, a few pixels per time step.
 
     By default each digit is made black and white (pixels above ``binarize`` become 1, the others
@@ -47,13 +47,15 @@ def load_sequential_digits(step_pixels: int = 4, read: str = "patches",
     right and top to bottom: x is float32 (N, 16, 4), y the digit 0-9. A black-and-white 2x2
     patch is one of only 16 patterns, so *which* patches occur says little about the digit (a
     "6" and a "9" are made of the same pieces); the *order* in which they occur says a lot, and a
-    model must remember what it read earlier. The split is stratified and fixed by ``seed``.
+    model must remember what it read earlier. The split (of the public pool of digits;
+    ``graded=True``: test from the private pool, see :func:`course.data.digit_split`) is
+    stratified and fixed by ``seed``.
     """
     images, labels = digits_images()
     if binarize is not None:
         images = (images > binarize).astype("float32")
-    return _stratified_split(digits_as_sequences(images, step_pixels, read), labels,
-                             val=val, test=test, seed=seed)
+    parts = digit_split(seed=seed, val=val, test=test, graded=graded)
+    return _take(digits_as_sequences(images, step_pixels, read), labels, parts, graded)
 
 
 def first_half_task(n: int, *, seq_len: int = 16, vocab_size: int = 10, token: int = 1,

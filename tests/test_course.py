@@ -7,10 +7,10 @@ from course import data, plots, runtime, training
 
 def test_translated_digits_have_fixed_stratified_splits():
     a = data.load_translated_digits(canvas=16, seed=0)
-    assert a.sizes() == {"train": 1077, "val": 360, "test": 360}
+    assert a.sizes() == {"train": 861, "val": 288, "test": 288}  # the public pool's 1,437
     assert a.input_shape == (16, 16, 1) and a.x_train.dtype == np.float32
     assert 0.0 <= a.x_train.min() and a.x_train.max() <= 1.0
-    assert np.bincount(a.y_test).min() >= 35  # every class in the test split
+    assert np.bincount(a.y_test).min() >= 27  # every class in the test split
     data.load_translated_digits.cache_clear()
     b = data.load_translated_digits(canvas=16, seed=0)
     assert np.array_equal(a.x_test, b.x_test) and np.array_equal(a.y_train, b.y_train)

@@ -29,7 +29,7 @@ def test_sequential_digits_shapes_and_determinism():
     assert a.x_train.shape[1:] == (16, 4) and a.x_train.dtype == np.float32
     assert set(np.unique(a.x_train)) == {0.0, 1.0}
     assert a.num_classes == 10 and 0.0 <= a.x_train.min() and a.x_train.max() <= 1.0
-    assert sum(a.sizes().values()) == 1797
+    assert sum(a.sizes().values()) == 1437  # the public pool (tests/test_pools.py)
     sequences.load_sequential_digits.cache_clear()
     b = sequences.load_sequential_digits(step_pixels=4, read="patches", binarize=0.5, seed=0)
     assert np.array_equal(a.x_train, b.x_train) and np.array_equal(a.y_test, b.y_test)

@@ -23,6 +23,7 @@ from .result import ModelInfo, TaskResult  # noqa: F401  (the kinds' shared resu
 
 MODULES = {"classifier": "classifier", "values": "values", "gan": "gan"}
 PUBLIC_DATA = "public_data"  # task option set for ``course preview``: the students' own split
+PRIVATE_HELD_OUT = "held-out images you have not seen (a private pool no notebook loads)"
 
 
 def module(kind: str):
@@ -51,13 +52,24 @@ def model_calls(spec, task) -> list[dict]:
 
 def graded_data(task, seed: int):
     """The task's data as grading draws it: the loader's public ``seed`` (the one students use)
-    replaced by the task's seed, so the graded train/validation/test split is a fresh draw from
-    the same distribution, which no notebook can reproduce or fit. A preview
-    (``task.options[PUBLIC_DATA]``) uses the loader's own default seed instead, the public one
-    every notebook loads: the student's own split."""
+    replaced by the task's seed, so the graded train/validation split is a fresh draw that no
+    notebook can reproduce or fit; loaders with a private pool (the digits: ``graded=True``)
+    take the graded test split from it, images no notebook loads, while synthetic tasks draw
+    fresh examples. A preview (``task.options[PUBLIC_DATA]``) uses the loader's own default seed
+    and public pool instead, the split every notebook loads: the student's own."""
     from course import data
 
+    kwargs = dict(task.data.get("kwargs", {}))
     if task.options.get(PUBLIC_DATA):
-        public = {k: v for k, v in task.data.get("kwargs", {}).items() if k != "seed"}
-        return data.load(task.data["name"], **public)
-    return data.load(task.data["name"], **{**task.data.get("kwargs", {}), "seed": seed})
+        kwargs.pop("seed", None)
+        return data.load(task.data["name"], **kwargs)
+    if data.has_private_pool(task.data["name"]):
+        kwargs["graded"] = True
+    return data.load(task.data["name"], **{**kwargs, "seed": seed})
+
+
+def held_out(splits) -> str:
+    """How the test split of ``splits`` was drawn, for the feedback ("accuracy 0.93 on ...")."""
+    if getattr(splits, "private_test", False):
+        return f"{len(splits.x_test)} {PRIVATE_HELD_OUT}"
+    return "freshly drawn held-out data"

@@ -1,5 +1,6 @@
 """Classifier tasks: a compiled model, rebuilt from its config, trained by ``fit``, scored by
-accuracy of ``argmax`` (or of ``> 0.5`` for one sigmoid unit) on held-out data.
+accuracy of ``argmax`` (or of ``> 0.5`` for one sigmoid unit) on held-out data (for the digit
+tasks, the private pool: images no notebook loads).
 
 Used by ``cnn``, ``rnn``, the transformer's classifier, and the perceptron's binary builders.
 """
@@ -9,7 +10,7 @@ import math
 import time
 import traceback
 
-from . import graded_data, model_calls
+from . import graded_data, held_out, model_calls
 from .result import ModelInfo, TaskResult
 
 
@@ -78,7 +79,7 @@ def run(task, exports: dict, seed: int, *, progress: bool = False) -> TaskResult
     stopped = " (stopped by the time limit)" if fitted.stopped_by_time else ""
     kept = (f", keeping epoch {fitted.best_epoch} (best validation accuracy)"
             if fitted.best_epoch is not None and fitted.best_epoch != fitted.epochs_run else "")
-    result.summary = (f"on freshly drawn held-out data after {fitted.epochs_run} epochs"
+    result.summary = (f"on {held_out(splits)} after {fitted.epochs_run} epochs"
                       f"{kept}{stopped}")
     result.history = fitted.history
     losses = fitted.history.get("loss", [])
