@@ -138,7 +138,7 @@ def build_parser() -> argparse.ArgumentParser:
                        description="Run a notebook through the sandbox, trusted training and "
                        "checks that grading uses, on the public data it loads, and print each "
                        "check and the score. The final grade is measured on a fresh draw of "
-                       "held-out data.")
+                       "held-out data (for digits, a private pool that no notebook loads).")
     p.add_argument("notebook", type=Path, help="your notebook (.ipynb)")
     p.add_argument("--assignment", help="assignment id (default: the notebook's file name)")
 

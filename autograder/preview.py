@@ -3,10 +3,11 @@
 The same path as ``course grade``: the notebook's code cells run in the sandbox, a trusted
 trainer rebuilds and trains what it exported, and the same checks score the result. One thing
 differs, the data: grading draws a fresh train/validation/test split with the course's secret
-grading seed, while the preview uses the public split the notebook itself loads (each loader's
-own default seed) and each task's own seed from the spec. Training is deterministic, so the
-preview is exact for that split on the same backend; the grade is measured on held-out data the
-notebook never saw, so it can differ a little.
+grading seed (for the digit tasks, the test split is the private pool of digits that no notebook
+loads), while the preview uses the public split the notebook itself loads (each loader's own
+default seed) and each task's own seed from the spec. Training is deterministic, so the preview
+is exact for that split on the same backend; the grade is measured on held-out data the notebook
+never saw, so it can differ a little.
 
 It needs no course directory, writes nothing and keeps no gradebook; it runs from a student's
 install (the wheel), which holds no reference solution: a check that compares a function with
@@ -86,7 +87,8 @@ def note(backend: str) -> str:
         "Note: this preview ran your notebook as grading does (sandbox, then trusted training), "
         "on the public data your notebook loads. The final grade trains your model again from "
         "scratch on a fresh draw of held-out data (same distribution, a different sample, drawn "
-        "with a seed only the grader knows), so the metrics can differ. Training is "
+        "with a seed only the grader knows; for digits, images from a private pool that no "
+        "notebook loads), so the metrics can differ. Training is "
         f"deterministic: on the same backend ({backend}) this preview is exact for the public "
         "split, and running it again gives the same numbers.", width=100)
 

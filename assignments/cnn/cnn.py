@@ -21,7 +21,8 @@
 # %% [markdown]
 # ## Setup
 # Run this cell first. It picks the Keras backend (TensorFlow unless `KERAS_BACKEND` says
-# otherwise), says which device you are on, and loads the data.
+# otherwise), says which device you are on, and loads the data: the public pool, 1,437 of
+# scikit-learn's 1,797 digits (the other 360 are kept aside for grading).
 
 # %% [setup] id=setup
 import keras
@@ -98,10 +99,13 @@ plots.learning_curves(result.history, title="Your CNN, 5 epochs");
 # %% [markdown]
 # ## Graded by training ({{test_cnn_accuracy.points}} points)
 # The grader rebuilds your model from its configuration in a separate, trusted process and
-# trains it from scratch with a fixed seed (batch {{cnn.batch_size}}) on the training split for
-# up to **{{cnn.epochs}} epochs**, stopping once validation accuracy has not improved for
-# {{cnn.patience}} epochs and keeping the best weights. It then measures accuracy on held-out
-# test digits. Accuracy of {{test_cnn_accuracy.threshold}} or more earns all
+# trains it from scratch with a fixed seed (batch {{cnn.batch_size}}) on a training split of the
+# public digits drawn with a seed only the grader knows, for up to **{{cnn.epochs}} epochs**,
+# stopping once validation accuracy has not improved for {{cnn.patience}} epochs and keeping the
+# best weights. It then measures accuracy on **held-out images you have not seen**: the course
+# keeps 360 of scikit-learn's 1,797 digits in a private pool that no notebook loads (your
+# `digits` come from the other 1,437), placed at new positions. Accuracy of
+# {{test_cnn_accuracy.threshold}} or more earns all
 # {{test_cnn_accuracy.points}} points, {{test_cnn_accuracy.floor}} or less earns none, and
 # points grow linearly in between: the widest dense network allowed stays at or below the
 # floor, so only shared local filters earn these points. Your feedback shows the learning

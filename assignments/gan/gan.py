@@ -26,8 +26,9 @@
 # %% [markdown]
 # ## Setup
 # Run this cell first. It picks the Keras backend (TensorFlow unless `KERAS_BACKEND` says
-# otherwise), says which device you are on, and loads the 8x8 digits (the labels are not used:
-# a GAN learns from images alone).
+# otherwise), says which device you are on, and loads the 8x8 digits of the public pool, 1,437
+# of scikit-learn's 1,797 (the other 360 are kept aside for grading; the labels are not used: a
+# GAN learns from images alone).
 
 # %% [setup] id=setup
 import math
@@ -138,15 +139,17 @@ plots.image_grid(samples[:40], ncols=10, title="Your generator after 1,000 steps
 #   score about 9.5.
 # - **Classes**: how many digits the evaluator sees in at least 2 % of your samples.
 # - **Fréchet distance** (FD): the distance between the statistics of the evaluator's inner
-#   features on your samples and on held-out real digits. Lower is better (real digits: about
-#   1; pure noise: about 100).
+#   features on your samples and on held-out real digits: when graded, **held-out images you
+#   have not seen**, the 360 digits of a private pool that no notebook loads (your `digits`
+#   come from the other 1,437, and so do the evaluator's and the grader's training images).
+#   Lower is better (real digits: about 1; pure noise: about 100).
 # - **Memorisation**: the share of your samples that are near-copies of a training image.
 #   Copying is not generating, so this must stay low. It is judged only when the inception
 #   score earns points: blank or noise images copy nothing, and that is no achievement.
 #
 # The grader rebuilds both models from their configurations in a separate, trusted process,
-# trains them with `course.gan.train_gan` for {{gan.steps}} steps (batch {{gan.batch_size}})
-# with a fixed seed, and scores the samples. Each metric earns its points linearly between a
+# trains them with `course.gan.train_gan` on the 1,437 public digits for {{gan.steps}} steps
+# (batch {{gan.batch_size}}) with a fixed seed, and scores the samples. Each metric earns its points linearly between a
 # floor (what a broken GAN gets) and a pass threshold: inception score
 # {{test_gan_inception_score.floor}} to {{test_gan_inception_score.threshold}}, classes
 # {{test_gan_classes.floor}} to {{test_gan_classes.threshold}}, Fréchet distance

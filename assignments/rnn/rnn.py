@@ -28,7 +28,8 @@
 # %% [markdown]
 # ## Setup
 # Run this cell first. It picks the Keras backend (TensorFlow unless `KERAS_BACKEND` says
-# otherwise), says which device you are on, and loads the data.
+# otherwise), says which device you are on, and loads the data: the public pool, 1,437 of
+# scikit-learn's 1,797 digits (the other 360 are kept aside for grading).
 
 # %% [setup] id=setup
 import numpy as np
@@ -174,10 +175,13 @@ plots.learning_curves(result.history, title="Your RNN, 5 epochs");
 # %% [markdown]
 # ## Graded by training ({{test_rnn_accuracy.points}} points)
 # The grader rebuilds your model from its configuration in a separate, trusted process and
-# trains it from scratch with a fixed seed (batch {{rnn.batch_size}}) on the training split for
-# up to **{{rnn.epochs}} epochs**, stopping once validation accuracy has not improved for
-# {{rnn.patience}} epochs and keeping the best weights. It then measures accuracy on held-out
-# test digits. Accuracy of {{test_rnn_accuracy.threshold}} or more earns all
+# trains it from scratch with a fixed seed (batch {{rnn.batch_size}}) on a training split of the
+# public digits drawn with a seed only the grader knows, for up to **{{rnn.epochs}} epochs**,
+# stopping once validation accuracy has not improved for {{rnn.patience}} epochs and keeping the
+# best weights. It then measures accuracy on **held-out images you have not seen**: the course
+# keeps 360 of scikit-learn's 1,797 digits in a private pool that no notebook loads (your
+# `digits` come from the other 1,437). Accuracy of {{test_rnn_accuracy.threshold}} or more
+# earns all
 # {{test_rnn_accuracy.points}} points, {{test_rnn_accuracy.floor}} or less earns none, and
 # points grow linearly in between.
 

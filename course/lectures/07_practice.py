@@ -215,7 +215,7 @@ fig.tight_layout()
 #
 # | `course.data` name | what | where it comes from |
 # | --- | --- | --- |
-# | `digits_8x8` | 1,797 digits, 8x8 | shipped inside scikit-learn (BSD licence) |
+# | `digits_8x8` | 1,797 digits, 8x8; 1,437 public | shipped inside scikit-learn (BSD licence) |
 # | `translated_digits` | those digits, placed at random | built from them with a fixed seed |
 # | `fashion_mnist` | 70,000 clothes, 28x28 | Keras' reader; Debian `dataset-fashion-mnist` |
 # | `mnist` | 70,000 digits, 28x28 | downloaded once by Keras (hash-checked) |
@@ -224,6 +224,10 @@ fig.tight_layout()
 # appears in the same proportion in each split, and the split depends only on the seed. Train
 # on the training split, make choices (architecture, epochs, thresholds) on the validation
 # split, and look at the test split only at the end, or its score stops meaning "new data".
+# The course's graders take that rule one step further for the digits: the splits you load
+# divide a **public pool** of 1,437 of them, and the other 360 (a fifth of each digit) form a
+# private pool that no loader returns. Graded models are scored on those, images no one has
+# tuned anything on.
 
 # %%
 print("loaders:", ", ".join(sorted(data.loaders())))
