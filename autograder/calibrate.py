@@ -206,6 +206,8 @@ def judge(spec: specs.Spec, chosen: list[Case], outcomes: list[Outcome]) -> list
         for o in outcomes:
             if check.grade_id not in o.values:
                 continue
+            if check.requires and o.points.get(check.requires, 0.0) <= 0 and not must[o.case]:
+                continue  # not judged there (its required check earned nothing): no evidence
             if must[o.case]:
                 v.passing.append(o.values[check.grade_id])
             elif o.points.get(check.grade_id, 0.0) < check.points \

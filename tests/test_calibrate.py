@@ -124,3 +124,19 @@ def test_calibrate_refuses_zero_seeds_and_unknown_cases(capsys):
     assert cli.main(["calibrate", "cnn", "--case", "lenet"]) == 2
     assert "no case lenet for cnn: expected some of reference, passing/lenet5" in \
         capsys.readouterr().err
+
+
+def test_a_check_not_judged_for_want_of_its_requirement_is_no_evidence():
+    """gan's memorisation counts only when the inception score earns points: a blank generator
+    copies nothing (memorisation 0.0, like the reference) yet loses that point through the
+    requirement; its 0.0 must not read as a mistake the threshold cannot separate."""
+    spec = specs.load("gan")
+    memo = next(c for c in spec.checks if c.requires)
+    full = {c.grade_id: c.points for c in spec.checks}
+    blank = {**full, memo.requires: 0.0, memo.grade_id: 0.0, "test_gan_classes": 0.0}
+    outcomes = [Outcome("reference", 0, "tensorflow", 10.0, 10.0, full, {memo.grade_id: 0.0}, ""),
+                Outcome("zero_init", 0, "tensorflow", 7.0, 10.0, blank, {memo.grade_id: 0.0}, "")]
+    cases = [Case("reference", True, ""), Case("zero_init", False, "")]
+    verdict = next(v for v in calibrate.judge(spec, cases, outcomes)
+                   if v.grade_id == memo.grade_id)
+    assert verdict.holds and verdict.separable and verdict.wrong == []
