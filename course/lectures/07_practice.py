@@ -428,7 +428,7 @@ tuner = tuning.make_tuner("random", tuning.hypermodel(digit_mlp, space),
                           directory=search_dir, project_name="digits", max_trials=3,
                           progress=False)
 start = time.perf_counter()
-tuning.search(tuner, digits, epochs=3, batch_size=64)
+tuning.search(tuner, digits, epochs=3, batch_size=32)
 print(f"search took {time.perf_counter() - start:.1f} s")
 print(tuning.trials_table(tuner))
 
