@@ -65,9 +65,8 @@ def _state_size(cell) -> int:
 
 def _per_step(cell, output_shape, return_sequences: bool) -> int:
     """Values of one step's state, per example (for convolutional cells the whole feature map)."""
-    shape = tuple(output_shape)[2:] if return_sequences else tuple(output_shape)[1:]
-    dims = [d for d in shape if d is not None]
-    return max(_state_size(cell), math.prod(dims) if dims else 1)
+    shape = tuple(output_shape)[1:] if return_sequences else tuple(output_shape)
+    return max(_state_size(cell), _elements(shape))
 
 
 def _inside(op, node) -> int:
@@ -127,11 +126,6 @@ def parts(model) -> list[Part]:
 def total(model) -> int:
     """Values per example a training step holds for ``model`` (a proxy for its memory)."""
     return sum(part.values for part in parts(model))
-
-
-def largest(model) -> Part | None:
-    found = parts(model)
-    return max(found, key=lambda part: part.values) if found else None
 
 
 def unrolled(model) -> list[tuple[str, int]]:

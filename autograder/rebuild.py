@@ -64,12 +64,6 @@ def _ensure_built(model: keras.Model, input_shape) -> None:
         model.build((None, *input_shape))
 
 
-def activation_size(model: keras.Model) -> int:
-    """Values per example a training step holds: every operation's outputs at every depth,
-    attention scores and recurrent states (:mod:`autograder.cost`)."""
-    return cost.total(model)
-
-
 def measure(config, input_shape=None) -> tuple[int, int]:
     """(parameters, activation elements per example) without allocating any weights."""
     params, acts, _ = _measured(config, input_shape)
@@ -83,7 +77,9 @@ def _measured(config, input_shape):
             model = _deserialize(config)
             _ensure_built(model, input_shape)
             try:
-                measured = activation_size(model), _unrolled_problem(model), cost.largest(model)
+                parts = cost.parts(model)  # one walk gives the total and the largest part
+                measured = (sum(part.values for part in parts), _unrolled_problem(model),
+                            max(parts, key=lambda part: part.values, default=None))
             except Exception as err:  # an exotic graph the walk does not know: say so
                 raise RebuildError(
                     f"the grader could not measure what this model holds per example "
