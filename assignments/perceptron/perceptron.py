@@ -132,7 +132,8 @@ grade_check("perceptron", "test_perceptron_fit_heldout", globals())
 # - no hidden layer: this is a single neuron;
 # - compile it with an optimizer, `loss="binary_crossentropy"` (labels are 0/1) and
 #   `metrics=["accuracy"]`. Adam with a learning rate around 0.05 learns this in a few epochs;
-#   at Adam's default 0.001 the bias creeps towards its value too slowly for the budget;
+#   at Adam's default 0.001 the bias creeps towards its value more slowly, but still within
+#   the grader's budget;
 # - keep to the rules below: the grader rebuilds your model from its configuration.
 
 # %% [rules]
@@ -218,7 +219,8 @@ grade_check("perceptron", "test_perceptron_accuracy", globals())
 #   averaged over a batch: near 0 for confident right answers, large for confident wrong ones;
 # - **backpropagation** computes the gradient of that loss with respect to every weight, by
 #   the chain rule, walking from the output back through each layer and reusing each layer's
-#   result for the one below, so one backward pass costs about as much as one forward pass;
+#   result for the one below, so one backward pass costs about two forward passes (each layer
+#   computes one gradient for its weights and one for its inputs);
 # - the **optimizer** moves each weight a small step against its gradient: plain SGD does
 #   $w \leftarrow w - \eta\,\partial L/\partial w$; Adam adapts the step size per weight.
 #

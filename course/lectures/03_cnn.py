@@ -71,7 +71,7 @@ def convolve_loops(image, kernel):
 
 
 vertical = np.array([[-1, 0, 1], [-1, 0, 1], [-1, 0, 1]], dtype="float32")    # dark -> light
-horizontal = np.array([[-1, -1, -1], [0, 0, 0], [1, 1, 1]], dtype="float32")  # left to right
+horizontal = np.array([[-1, -1, -1], [0, 0, 0], [1, 1, 1]], dtype="float32")  # dark -> light, top to bottom
 filters = np.stack([vertical, horizontal], -1)[:, :, None, :]  # (rows, cols, in, out)
 
 by_loops = np.stack([convolve_loops(digit, f) for f in (vertical, horizontal)], -1)
