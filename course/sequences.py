@@ -95,7 +95,93 @@ def load_first_half(seq_len: int = 16, vocab_size: int = 10, token: int = 1, see
     return Splits(x_train, y_train, x_val, y_val, x_test, y_test, 2)
 
 
+SWITCH_ON, SWITCH_OFF = "on", "off"
+
+
+def switch_memory_task(n: int, *, seq_len: int = 64, values: int = 8, p_write: float = 0.1,
+                       p_switch: float = 0.05, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """``n`` one-hot sequences of a tiny machine with a switch, and the value it holds at the end.
+
+    Each step is one symbol of ``2 * values``: *write v* (ids 0..values-1), *switch on*
+    (``values``), *switch off* (``values + 1``) or one of ``values - 2`` distractors that change
+    nothing. A write is kept only while the switch is on (the last on/off before it was "on"); the
+    label is the value last kept. Step 0 switches on and step 1 writes, so every sequence has an
+    answer. The answer depends on two memories read in order (the switch, and the value kept
+    under it), over up to ``seq_len`` steps: a bag of steps, a dense layer over the flattened
+    sequence or a convolution over windows cannot follow it; a gated recurrent cell can.
+    """
+    if values < 3:
+        raise ValueError(f"values must be at least 3 (one distractor at least), got {values}")
+    u = rng.uniform(size=(n, seq_len))
+    written = rng.integers(0, values, size=(n, seq_len))
+    noise = values + 2 + rng.integers(0, values - 2, size=(n, seq_len))
+    sym = np.where(u < p_write, written,
+                   np.where(u < p_write + p_switch, values,
+                            np.where(u < p_write + 2 * p_switch, values + 1, noise)))
+    sym[:, 0] = values
+    sym[:, 1] = rng.integers(0, values, size=n)
+    # the switch at every step: the last on/off at or before it (step 0 is "on")
+    is_switch = (sym == values) | (sym == values + 1)
+    last_switch = np.maximum.accumulate(np.where(is_switch, np.arange(seq_len), 0), axis=1)
+    on = np.take_along_axis(sym, last_switch, axis=1) == values
+    kept = (sym < values) & on
+    last_kept = seq_len - 1 - np.argmax(kept[:, ::-1], axis=1)
+    labels = sym[np.arange(n), last_kept]
+    return np.eye(2 * values, dtype="float32")[sym], labels.astype("int32")
+
+
+@lru_cache(maxsize=8)
+def load_switch_memory(seq_len: int = 64, values: int = 8, seed: int = 0, n_train: int = 4000,
+                       n_val: int = 1000, n_test: int = 2000) -> Splits:
+    """"What value does the machine hold at the end?" (:func:`switch_memory_task`).
+
+    x is float32 (N, seq_len, 2 * values), one-hot; y the value 0..values-1, near uniform.
+    """
+    rng = np.random.default_rng(seed)
+    parts = [switch_memory_task(n, seq_len=seq_len, values=values, rng=rng)
+             for n in (n_train, n_val, n_test)]
+    (x_train, y_train), (x_val, y_val), (x_test, y_test) = parts
+    return Splits(x_train, y_train, x_val, y_val, x_test, y_test, values)
+
+
+def where_is_task(n: int, *, seq_len: int = 16, vocab_size: int = 32,
+                  rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """``n`` token sequences: ``seq_len`` distinct tokens (ids 1..vocab_size-1), then a query
+    token, one of them; the label is the query's position, 0..seq_len-1.
+
+    The model must match the query against every token by content and read where the match sits:
+    one attention layer with positions does both; a bag of tokens knows no positions, a dense
+    layer over fixed positions would have to learn every (token, position) pair apart, and a
+    recurrent network would have to remember the position of every token it read.
+    """
+    if not 1 <= seq_len < vocab_size:
+        raise ValueError(f"seq_len distinct tokens need vocab_size > seq_len, got seq_len={seq_len}, "
+                         f"vocab_size={vocab_size}")
+    tokens = 1 + np.argsort(rng.uniform(size=(n, vocab_size - 1)), axis=1)[:, :seq_len]
+    where = rng.integers(0, seq_len, size=n)
+    query = tokens[np.arange(n), where]
+    return (np.concatenate([tokens, query[:, None]], axis=1).astype("int32"),
+            where.astype("int32"))
+
+
+@lru_cache(maxsize=8)
+def load_where_is(seq_len: int = 16, vocab_size: int = 32, seed: int = 0, n_train: int = 4000,
+                  n_val: int = 1000, n_test: int = 2000) -> Splits:
+    """"Where in the sequence is the last token's twin?" (:func:`where_is_task`).
+
+    x is int32 (N, seq_len + 1) with ids in [0, vocab_size) (0 is never drawn: free for padding);
+    y the position 0..seq_len-1, uniform.
+    """
+    rng = np.random.default_rng(seed)
+    parts = [where_is_task(n, seq_len=seq_len, vocab_size=vocab_size, rng=rng)
+             for n in (n_train, n_val, n_test)]
+    (x_train, y_train), (x_val, y_val), (x_test, y_test) = parts
+    return Splits(x_train, y_train, x_val, y_val, x_test, y_test, seq_len)
+
+
 LOADERS = {
     "sequential_digits": load_sequential_digits,
     "first_half": load_first_half,
+    "switch_memory": load_switch_memory,
+    "where_is": load_where_is,
 }

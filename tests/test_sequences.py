@@ -1,4 +1,4 @@
-"""The sequence data sets, the attention challenge, and (slow) the rnn / transformer thresholds."""
+"""The sequence data sets and the attention challenge (the thresholds: tests/test_calibration.py)."""
 from __future__ import annotations
 
 import json
@@ -10,10 +10,6 @@ import pytest
 from course import sequences
 
 ROOT = Path(__file__).resolve().parent.parent
-
-
-def spec_json(assignment):
-    return json.loads((ROOT / "autograder" / "specs" / f"{assignment}.json").read_text())
 
 
 def fixture_function(assignment, name, function):
@@ -59,6 +55,44 @@ def test_first_half_shapes_balance_and_labels():
     assert np.array_equal(s.x_test, sequences.load_first_half.__wrapped__(seed=0).x_test)
     assert not np.array_equal(s.x_test, sequences.load_first_half(seed=1).x_test)
 
+
+def _switch_memory_by_hand(symbols, values):
+    """Run the machine of :func:`course.sequences.switch_memory_task` one step at a time."""
+    on, kept = False, None
+    for symbol in symbols:
+        if symbol == values:
+            on = True
+        elif symbol == values + 1:
+            on = False
+        elif symbol < values and on:
+            kept = symbol
+    return kept
+
+
+def test_switch_memory_labels_follow_the_machine_step_by_step():
+    s = sequences.load_switch_memory(seq_len=64, values=8, seed=0)
+    assert s.x_train.shape == (4000, 64, 16) and s.x_train.dtype == np.float32
+    assert np.all(s.x_train.sum(-1) == 1) and s.num_classes == 8
+    symbols = s.x_test.argmax(-1)
+    assert [_switch_memory_by_hand(row, 8) for row in symbols[:300]] == list(s.y_test[:300])
+    assert np.bincount(s.y_train, minlength=8).min() > 350  # every value is an answer
+    # the answer is often neither the last write (the switch was off) nor the first
+    last_write = np.array([row[row < 8][-1] for row in symbols])
+    assert 0.1 < np.mean(last_write != s.y_test) < 0.6
+    assert np.array_equal(s.x_val, sequences.load_switch_memory.__wrapped__(seed=0).x_val)
+    assert not np.array_equal(s.x_test, sequences.load_switch_memory(seed=1).x_test)
+
+
+def test_where_is_asks_for_the_position_of_the_last_tokens_twin():
+    s = sequences.load_where_is(seq_len=16, vocab_size=32, seed=0)
+    assert s.x_train.shape == (4000, 17) and s.x_train.dtype == np.int32
+    assert s.x_train.min() >= 1 and s.x_train.max() < 32 and s.num_classes == 16
+    body, query = s.x_test[:, :16], s.x_test[:, 16]
+    assert all(len(set(row)) == 16 for row in body)  # distinct tokens: one twin each
+    assert np.array_equal(body[np.arange(len(body)), s.y_test], query)
+    assert np.bincount(s.y_train, minlength=16).min() > 180
+    with pytest.raises(ValueError, match="vocab_size > seq_len"):
+        sequences.where_is_task(1, seq_len=16, vocab_size=16, rng=np.random.default_rng(0))
 
 def _logistic_accuracy(x_train, y_train, x_test, y_test):
     from sklearn.linear_model import LogisticRegression
@@ -205,40 +239,3 @@ def test_missing_or_malformed_outputs_never_raise(outputs):
     result = attention.score(0, outputs)
     assert result["metrics"]["unmasked"] == 0.0 and result["metrics"]["masked"] == 0.0
     assert result["weights"]["received"] is None and result["weights"]["expected"]
-
-
-# --- slow: the thresholds separate the reference from the strong wrong model -------------------
-
-def _train(assignment, task_name, builder, seed=0):
-    from course import runtime
-
-    runtime.configure(threads=1)
-    from course import training
-
-    spec = spec_json(assignment)
-    task = spec["tasks"][task_name]
-    splits = sequences.LOADERS[task["data"]["name"]](**task["data"]["kwargs"])
-    call = spec["functions"][task["function"]]
-    args = [tuple(a) if isinstance(a, list) else a for a in call["args"]]
-    budget = task["budget"]
-    runtime.seed_everything(seed)
-    model = builder(*args)
-    training.fit(model, splits.x_train, splits.y_train,
-                 budget=training.Budget(budget["epochs"], budget["batch_size"],
-                                        budget.get("max_seconds")),
-                 validation_data=(splits.x_val, splits.y_val), progress=False)
-    return training.accuracy(model, splits.x_test, splits.y_test)
-
-
-def _accuracy_check(assignment):
-    return next(c for c in spec_json(assignment)["checks"]
-                if c["kind"] == "metric" and c["metric"] == "accuracy")
-
-
-def _fixture_builder(assignment, name, function):
-    import keras
-    from keras import layers
-
-    namespace = {"keras": keras, "layers": layers}
-    exec((ROOT / "autograder" / "fixtures" / assignment / f"{name}.py").read_text(), namespace)
-    return namespace[function]
