@@ -652,7 +652,7 @@ atexit.register(forge)
          "values (numbers, booleans and characters of text)", code=SMUGGLED_DIGITS + '''
 def build_rnn(input_shape, num_classes):
     inputs = keras.Input(shape=input_shape)
-    flat = layers.Flatten()(inputs) * 2.0 - 1.0  # +-1 per pixel
+    flat = layers.Flatten()(inputs)[:, :64] * 2.0 - 1.0  # 64 numbers, +-1 each
     one = ops.expand_dims(ops.ones_like(flat[0]), 0)  # (1, 64)
     stored = ops.where(PIXELS.tolist(), one, -one)  # (N, 64) from booleans, per batch
     scores = ops.matmul(flat, ops.transpose(stored))  # agreement with every stored digit
@@ -679,11 +679,11 @@ def build_rnn(input_shape, num_classes):
                   metrics=["accuracy"])
     return model
 '''),
-    Case("rnn-unrolled-bomb", "rnn", "an LSTM unrolled over its 16 steps 200 times in a row",
+    Case("rnn-unrolled-bomb", "rnn", "an LSTM unrolled over 3,200 steps (its input repeated)",
          0, "unrolls over 3,200 steps", code='''
 def build_rnn(input_shape, num_classes):
     inputs = keras.Input(shape=input_shape)
-    x = layers.Flatten()(layers.RepeatVector(200)(layers.Flatten()(inputs)))
+    x = layers.Flatten()(layers.RepeatVector(200)(layers.Flatten()(inputs)[:, :64]))
     x = layers.LSTM(4, unroll=True)(layers.Reshape((3200, 4))(x))
     return keras.Model(inputs, layers.Dense(num_classes)(x))
 '''),
