@@ -1,7 +1,9 @@
 """Offline sequence data sets for the recurrent-network and transformer assignments.
 
-Both are built from seeded random draws (and scikit-learn's digits), so they need no network and
-are identical on every machine for the same arguments.
+All are built from seeded random draws (and scikit-learn's digits), so they need no network and
+are identical on every machine for the same arguments. The synthetic tasks (``first_half``,
+``switch_memory``, ``where_is``) draw fresh examples for every seed: the grader's secret seed gives
+sequences no notebook has seen.
 """
 from __future__ import annotations
 
@@ -88,18 +90,22 @@ def load_first_half(seq_len: int = 16, vocab_size: int = 10, token: int = 1, see
     occurs overall says nothing about the answer; only *where* it occurs does, so a bag of tokens
     (or attention without positions) can only guess.
     """
+    return _drawn(first_half_task, seed, (n_train, n_val, n_test), 2,
+                  seq_len=seq_len, vocab_size=vocab_size, token=token)
+
+
+def _drawn(task, seed: int, sizes: tuple[int, int, int], num_classes: int, **kwargs) -> Splits:
+    """Train, validation and test splits of ``sizes`` examples drawn one after the other from
+    ``task(n, rng=..., **kwargs)`` with one generator seeded by ``seed``."""
     rng = np.random.default_rng(seed)
-    parts = [first_half_task(n, seq_len=seq_len, vocab_size=vocab_size, token=token, rng=rng)
-             for n in (n_train, n_val, n_test)]
-    (x_train, y_train), (x_val, y_val), (x_test, y_test) = parts
-    return Splits(x_train, y_train, x_val, y_val, x_test, y_test, 2)
-
-
-SWITCH_ON, SWITCH_OFF = "on", "off"
+    (x_train, y_train), (x_val, y_val), (x_test, y_test) = (
+        task(n, rng=rng, **kwargs) for n in sizes)
+    return Splits(x_train, y_train, x_val, y_val, x_test, y_test, num_classes)
 
 
 def switch_memory_task(n: int, *, seq_len: int = 64, values: int = 8, p_write: float = 0.1,
-                       p_switch: float = 0.05, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+                       p_switch: float = 0.05,
+                       rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
     """``n`` one-hot sequences of a tiny machine with a switch, and the value it holds at the end.
 
     Each step is one symbol of ``2 * values``: *write v* (ids 0..values-1), *switch on*
@@ -137,11 +143,8 @@ def load_switch_memory(seq_len: int = 64, values: int = 8, seed: int = 0, n_trai
 
     x is float32 (N, seq_len, 2 * values), one-hot; y the value 0..values-1, near uniform.
     """
-    rng = np.random.default_rng(seed)
-    parts = [switch_memory_task(n, seq_len=seq_len, values=values, rng=rng)
-             for n in (n_train, n_val, n_test)]
-    (x_train, y_train), (x_val, y_val), (x_test, y_test) = parts
-    return Splits(x_train, y_train, x_val, y_val, x_test, y_test, values)
+    return _drawn(switch_memory_task, seed, (n_train, n_val, n_test), values,
+                  seq_len=seq_len, values=values)
 
 
 def where_is_task(n: int, *, seq_len: int = 16, vocab_size: int = 32,
@@ -155,8 +158,8 @@ def where_is_task(n: int, *, seq_len: int = 16, vocab_size: int = 32,
     recurrent network would have to remember the position of every token it read.
     """
     if not 1 <= seq_len < vocab_size:
-        raise ValueError(f"seq_len distinct tokens need vocab_size > seq_len, got seq_len={seq_len}, "
-                         f"vocab_size={vocab_size}")
+        raise ValueError(f"seq_len distinct tokens need vocab_size > seq_len, got "
+                         f"seq_len={seq_len}, vocab_size={vocab_size}")
     tokens = 1 + np.argsort(rng.uniform(size=(n, vocab_size - 1)), axis=1)[:, :seq_len]
     where = rng.integers(0, seq_len, size=n)
     query = tokens[np.arange(n), where]
@@ -172,11 +175,8 @@ def load_where_is(seq_len: int = 16, vocab_size: int = 32, seed: int = 0, n_trai
     x is int32 (N, seq_len + 1) with ids in [0, vocab_size) (0 is never drawn: free for padding);
     y the position 0..seq_len-1, uniform.
     """
-    rng = np.random.default_rng(seed)
-    parts = [where_is_task(n, seq_len=seq_len, vocab_size=vocab_size, rng=rng)
-             for n in (n_train, n_val, n_test)]
-    (x_train, y_train), (x_val, y_val), (x_test, y_test) = parts
-    return Splits(x_train, y_train, x_val, y_val, x_test, y_test, seq_len)
+    return _drawn(where_is_task, seed, (n_train, n_val, n_test), seq_len,
+                  seq_len=seq_len, vocab_size=vocab_size)
 
 
 LOADERS = {

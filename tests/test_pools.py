@@ -9,7 +9,7 @@ from autograder import kinds
 from autograder import spec as specs
 from course import data, sequences
 
-IMAGE_TASKS = {"cnn": "cnn", "rnn": "rnn", "gan": "gan"}  # assignment -> its image task
+IMAGE_TASKS = {"cnn": "cnn", "gan": "gan"}  # assignment -> its image task (rnn's is synthetic)
 GRADING_SEEDS = (0, 1, 987)
 
 
@@ -22,18 +22,11 @@ def _crop(image: np.ndarray) -> bytes:
     return f"{box.shape}".encode() + box.astype("float32").tobytes()
 
 
-def _patches_to_image(x: np.ndarray) -> np.ndarray:
-    """(N, 16, 4) black-and-white 2x2 patches (the rnn's input) back to (N, 8, 8)."""
-    return x.reshape(len(x), 4, 4, 2, 2).transpose(0, 1, 3, 2, 4).reshape(len(x), 8, 8)
-
-
 def _key(assignment: str, x: np.ndarray) -> list[bytes]:
     """What identifies each example's underlying digit: its ink box for cnn (canvases), the
-    black-and-white image for rnn (what the model reads), the 8x8 image for gan."""
+    8x8 image for gan."""
     if assignment == "cnn":
         return [_crop(img[..., 0]) for img in x]
-    if assignment == "rnn":
-        return [img.astype("uint8").tobytes() for img in _patches_to_image(x)]
     return [img.astype("float32").tobytes() for img in x.reshape(len(x), 8, 8)]
 
 
@@ -42,8 +35,6 @@ def _digit_keys(assignment: str, indices: np.ndarray) -> set:
     images = data.digits_images()[0][indices]
     if assignment == "cnn":
         return {_crop(img) for img in images}
-    if assignment == "rnn":
-        return {img.astype("uint8").tobytes() for img in images > 0.5}
     return {img.astype("float32").tobytes() for img in images}
 
 
@@ -125,5 +116,7 @@ def test_synthetic_tasks_have_no_private_pool():
     assert data.has_private_pool("translated_digits") and data.has_private_pool("digits_8x8")
     assert data.has_private_pool("sequential_digits")
     assert not data.has_private_pool("first_half") and not data.has_private_pool("nonesuch")
+    assert not data.has_private_pool("switch_memory") and not data.has_private_pool("where_is")
+    assert not kinds.graded_data(specs.load("rnn").tasks["rnn"], 5).private_test
     task = specs.load("transformer").tasks["transformer"]
     assert not kinds.graded_data(task, 5).private_test
