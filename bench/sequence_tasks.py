@@ -140,21 +140,21 @@ def token_families(seq_len, vocab_size, classes):
     }
 
 
-TASKS = {
-    "switch_memory": lambda: _sequences("load_switch_memory", sequence_families),
-    "where_is": lambda: _sequences("load_where_is", None),
-}
-
-
-def _sequences(loader, families):
+def _switch_memory():
     from course import sequences
 
-    splits = getattr(sequences, loader)()
-    if families is None:
-        seq_len = splits.x_train.shape[1]
-        vocab_size = 32  # load_where_is' default: ids 1..31, 0 never drawn
-        return splits, token_families(seq_len, vocab_size, splits.num_classes)
-    return splits, families(splits.x_train.shape[1:], splits.num_classes)
+    splits = sequences.load_switch_memory()
+    return splits, sequence_families(splits.x_train.shape[1:], splits.num_classes)
+
+
+def _where_is(vocab_size=32):
+    from course import sequences
+
+    splits = sequences.load_where_is(vocab_size=vocab_size)
+    return splits, token_families(splits.x_train.shape[1], vocab_size, splits.num_classes)
+
+
+TASKS = {"switch_memory": _switch_memory, "where_is": _where_is}  # name -> (splits, families)
 
 
 def main(argv=None):
