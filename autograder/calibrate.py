@@ -29,15 +29,17 @@ from pathlib import Path
 from tqdm.auto import tqdm
 
 from . import checks as chk
-from . import fixtures, pipeline
+from . import fixtures, pipeline, scoring
 from . import spec as specs
 from .kinds import TaskResult
 from .pool import WorkerPool
 from .sandbox import runner
 
 # how far from the threshold a noisy metric must stay: 10% of the credit band (threshold to
-# floor) or 2% of the threshold itself, whichever is larger
+# floor) or 2% of the threshold itself, whichever is larger; a proportion (an accuracy) at
+# least 0.05 as well, on each side (issue 17: a thin margin turns seed noise into grades)
 MARGIN, MARGIN_OF_THRESHOLD = 0.1, 0.02
+PROPORTION_MARGIN, PROPORTIONS = 0.05, frozenset({"accuracy", "heldout_accuracy"})
 HOLDS, PROPOSED, INSEPARABLE = 0, 1, 3  # exit codes of `course calibrate`
 
 
@@ -218,9 +220,15 @@ def judge(spec: specs.Spec, chosen: list[Case], outcomes: list[Outcome]) -> list
     return verdicts
 
 
+def required_margin(v: CheckVerdict) -> float:
+    """How far the noisy values of ``v``'s cases must stay from its threshold."""
+    wide = max(MARGIN * abs(v.threshold - v.floor), MARGIN_OF_THRESHOLD * abs(v.threshold))
+    return max(wide, PROPORTION_MARGIN) if v.metric in PROPORTIONS else wide
+
+
 def _decide(v: CheckVerdict) -> None:
     sign = -1.0 if v.lower_is_better else 1.0  # compare as "higher is better"
-    margin = max(MARGIN * abs(v.threshold - v.floor), MARGIN_OF_THRESHOLD * abs(v.threshold))
+    margin = required_margin(v)
     good = [sign * x for x in v.passing]
     bad = [sign * x for x in v.wrong]
     thr = sign * v.threshold
@@ -258,6 +266,41 @@ def exit_code(verdicts: list[CheckVerdict], outcomes: list[Outcome], chosen: lis
     must = {c.name: c.must_pass for c in chosen}
     wrong_grades = any(o.full != must[o.case] for o in outcomes)
     return HOLDS if all(v.holds for v in verdicts) and not wrong_grades else PROPOSED
+
+
+def rescored(spec: specs.Spec, o: Outcome) -> Outcome:
+    """``o`` with its metric checks' points recomputed from their values under ``spec``'s
+    floors and thresholds (which may have moved since ``o`` was graded)."""
+    points = dict(o.points)
+    for check in spec.checks:
+        if check.kind == "metric" and check.grade_id in o.values:
+            points[check.grade_id] = scoring.linear_credit(
+                o.values[check.grade_id], floor=check.floor, threshold=check.threshold,
+                points=check.points)
+    return dataclasses.replace(o, points=points, score=round(sum(points.values()), 2))
+
+
+def from_records(assignment: str, paths: list[Path]) -> dict:
+    """A run rebuilt from the outcome files of earlier runs (``<id>.json`` beside each report),
+    merged and re-scored under today's spec: re-judge a moved threshold without training, or
+    join runs made one backend at a time."""
+    spec = specs.load(assignment)
+    cases_by_name, outcomes, backends, seeds, seconds = {}, {}, [], [], 0.0
+    for path in paths:
+        raw = json.loads(Path(path).read_text())
+        if raw["assignment"] != assignment:
+            raise specs.SpecError(f"{path}: outcomes of {raw['assignment']!r}, expected "
+                                  f"{assignment!r}")
+        cases_by_name.update({c["name"]: Case(**c) for c in raw["cases"]})
+        for o in raw["outcomes"]:
+            outcome = rescored(spec, Outcome(**o))
+            outcomes[(outcome.case, outcome.seed, outcome.backend)] = outcome  # later files win
+        backends += [b for b in raw["backends"] if b not in backends]
+        seeds.append(raw["seeds"])
+        seconds += raw["seconds"]
+    return {"spec": spec, "cases": list(cases_by_name.values()), "seeds": min(seeds),
+            "backends": backends, "outcomes": list(outcomes.values()),
+            "seconds": round(seconds, 1)}
 
 
 def outcomes_json(run: dict) -> dict:

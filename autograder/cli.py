@@ -126,6 +126,10 @@ def build_parser() -> argparse.ArgumentParser:
                    help="folder for <assignment>.md and .png (default: build/calibration)")
     p.add_argument("--record", action="store_true", help="write the result into the spec's "
                    "'calibration' entry")
+    p.add_argument("--from", dest="records", action="append", type=Path, metavar="JSON",
+                   help="train nothing: re-judge the outcomes an earlier run wrote "
+                   "(<out>/<assignment>.json) under today's floors and thresholds; repeat to "
+                   "merge runs (e.g. one per backend)")
 
     p = sub.add_parser("demo", help="release -> submissions (reference + common mistakes) -> "
                        "grade -> feedback -> CSV, in a fresh workspace")
@@ -306,13 +310,18 @@ def _calibrate(args) -> int:
 
     if args.seeds < 1:
         raise specs.SpecError(f"--seeds should be at least 1, got {args.seeds}")
-    backends = args.backend or installed_backends()
-    run = calibrate.run(args.assignment, args.seeds, backends, workers=args.workers,
-                        only=args.case)
+    if args.records:
+        run = calibrate.from_records(args.assignment, args.records)
+        command = f"course calibrate {args.assignment} " + " ".join(
+            f"--from {path}" for path in args.records)
+    else:
+        backends = args.backend or installed_backends()
+        run = calibrate.run(args.assignment, args.seeds, backends, workers=args.workers,
+                            only=args.case)
+        command = (f"course calibrate {args.assignment} --seeds {args.seeds} "
+                   + " ".join(f"--backend {b}" for b in backends))
     verdicts = calibrate.judge(run["spec"], run["cases"], run["outcomes"])
     code = calibrate.exit_code(verdicts, run["outcomes"], run["cases"])
-    command = (f"course calibrate {args.assignment} --seeds {args.seeds} "
-               + " ".join(f"--backend {b}" for b in backends))
     report = calibration_report.write(run, verdicts, code, args.out, command)
     for v in verdicts:
         state = "holds" if v.holds else "NO SEPARATION" if not v.separable else "does not hold"

@@ -32,7 +32,7 @@ THRESHOLD = specs.load("cnn").checks[-1].threshold
 
 def test_a_spec_that_separates_with_margin_holds():
     spec = specs.load("cnn")
-    lenet = [THRESHOLD + 0.04, THRESHOLD + 0.06]
+    lenet = [THRESHOLD + 0.06, THRESHOLD + 0.08]
     outcomes = _outcomes(spec, {"reference": [0.95, 0.97], "passing/lenet5": lenet,
                                 "dense_only": [0.45, 0.5]},
                          {"reference": True, "passing/lenet5": True, "dense_only": False})
@@ -51,6 +51,19 @@ def test_a_must_pass_case_too_close_to_the_threshold_gets_a_proposal():
     assert not verdict.holds and verdict.separable
     assert 0.55 < verdict.proposal["floor"] < verdict.proposal["threshold"] < THRESHOLD + 0.005
     assert calibrate.exit_code([verdict], outcomes, CASES) == calibrate.PROPOSED
+
+
+def test_an_accuracy_within_five_points_of_the_threshold_does_not_hold():
+    """Issue 17's margin: 0.05 on each side for an accuracy, however narrow the credit band
+    (cnn's is 0.02 wide, so 10% of it would allow 0.002)."""
+    spec = specs.load("cnn")
+    for lenet, dense in (([THRESHOLD + 0.04], [0.45, 0.5]), ([0.9], [0.45, THRESHOLD - 0.04])):
+        outcomes = _outcomes(spec, {"reference": [0.95], "passing/lenet5": lenet,
+                                    "dense_only": dense},
+                             {"reference": True, "passing/lenet5": True, "dense_only": False})
+        [verdict] = calibrate.judge(spec, CASES, outcomes)
+        assert not verdict.holds and verdict.separable
+        assert "within 0.050 of the threshold" in " ".join(verdict.notes)
 
 
 def test_a_mistake_as_good_as_a_textbook_model_is_inseparable():
@@ -83,6 +96,31 @@ def test_every_seed_asks_the_sandbox_once_for_identical_calls():
     values = [c for c in merged if c["export"] == "values"]
     assert len(values) == 3 * len([c for c in plans[0].calls if c["export"] == "values"])
     assert all(set(keymap[s]) == {c["key"] for c in plans[s].calls} for s in plans)
+
+
+def test_runs_merge_and_are_rejudged_without_training(tmp_path):
+    """`course calibrate --from`: one run per backend joined into one report, every metric
+    re-scored under today's floor and threshold (here the mistake was graded full under an
+    older, lower threshold: today it earns nothing, and the run no longer passes it)."""
+    import dataclasses
+
+    spec = specs.load("cnn")
+    values = {"reference": [0.95, 0.97], "passing/lenet5": [0.8, 0.82], "dense_only": [0.5, 0.52]}
+    files = []
+    for backend in ("tensorflow", "jax"):
+        outcomes = [dataclasses.replace(o, backend=backend) for o in _outcomes(
+            spec, values, {"reference": True, "passing/lenet5": True, "dense_only": True})]
+        run = {"spec": spec, "cases": CASES, "seeds": 2, "backends": [backend],
+               "outcomes": outcomes, "seconds": 1.0}
+        calibration_report.write(run, calibrate.judge(spec, CASES, outcomes), 1,
+                                 tmp_path / backend, "course calibrate cnn")
+        files.append(tmp_path / backend / "cnn.json")
+    merged = calibrate.from_records("cnn", files)
+    assert merged["backends"] == ["tensorflow", "jax"] and len(merged["outcomes"]) == 12
+    dense = [o for o in merged["outcomes"] if o.case == "dense_only"]
+    assert all(o.points["test_cnn_accuracy"] == 0.0 and o.score == 3.0 for o in dense)
+    verdicts = calibrate.judge(spec, merged["cases"], merged["outcomes"])
+    assert calibrate.exit_code(verdicts, merged["outcomes"], merged["cases"]) == calibrate.HOLDS
 
 
 def test_the_report_and_the_record(tmp_path, monkeypatch):
