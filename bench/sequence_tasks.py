@@ -7,8 +7,8 @@ dense network over the flattened input, 1-D convolution stacks with global pooli
 dilated), a recurrent layer fed the whole sequence as one step, bags of steps or tokens, and the
 transformer block (reading the query's position, or pooling like the Keras textbook example).
 
-Run: .venv/bin/python bench/sequence_tasks.py [--tasks switch_memory,where_is] [--seeds 0,1]
-     [--backend jax] [--epochs 40] [--out bench/results/sequence_tasks.md]
+Run: .venv/bin/python bench/sequence_tasks.py [--tasks switch_memory,where_is,address_lookup]
+     [--seeds 0,1] [--backend jax] [--epochs 40] [--out bench/results/sequence_tasks.md]
 Each run trains with Adam, batch 64, early stopping on validation loss (patience 15, best weights
 restored), and scores on the task's test split. Rows are appended to the output as they finish.
 """
@@ -154,7 +154,15 @@ def _where_is(vocab_size=32):
     return splits, token_families(splits.x_train.shape[1], vocab_size, splits.num_classes)
 
 
-TASKS = {"switch_memory": _switch_memory, "where_is": _where_is}  # name -> (splits, families)
+def _address_lookup(seq_len=16, values=16):
+    from course import sequences
+
+    splits = sequences.load_address_lookup(seq_len=seq_len, values=values)
+    return splits, token_families(seq_len + 1, 1 + values + seq_len, splits.num_classes)
+
+
+TASKS = {"switch_memory": _switch_memory, "where_is": _where_is,  # name -> (splits, families)
+         "address_lookup": _address_lookup}
 
 
 def main(argv=None):

@@ -2,7 +2,7 @@
 
 All are built from seeded random draws (and scikit-learn's digits), so they need no network and
 are identical on every machine for the same arguments. The synthetic tasks (``first_half``,
-``switch_memory``, ``where_is``) draw fresh examples for every seed: the grader's secret seed gives
+``switch_memory``, ``where_is``, ``address_lookup``) draw fresh examples for every seed: the grader's secret seed gives
 sequences no notebook has seen.
 """
 from __future__ import annotations
@@ -179,9 +179,39 @@ def load_where_is(seq_len: int = 16, vocab_size: int = 32, seed: int = 0, n_trai
                   seq_len=seq_len, vocab_size=vocab_size)
 
 
+def address_lookup_task(n: int, *, seq_len: int = 16, values: int = 16,
+                        rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """``n`` token sequences: ``seq_len`` stored values, then a query that names a position;
+    the label is the value stored there.
+
+    Ids: 0 is never drawn (free for padding), value v is id ``1 + v`` (v in 0..values-1), and
+    "position p?" is id ``1 + values + p``, so ``vocab_size = 1 + values + seq_len``. Attention
+    is this lookup: the query (an address) is compared with every key (the positions) and the
+    value at the match comes back. A bag of tokens knows no positions; a dense layer over the
+    flattened sequence must learn every (address, value) pair apart; a recurrent network reads
+    the query last, so it must hold all ``seq_len`` values in its state.
+    """
+    stored = rng.integers(0, values, size=(n, seq_len))
+    where = rng.integers(0, seq_len, size=n)
+    x = np.concatenate([1 + stored, (1 + values + where)[:, None]], axis=1)
+    return x.astype("int32"), stored[np.arange(n), where].astype("int32")
+
+
+@lru_cache(maxsize=8)
+def load_address_lookup(seq_len: int = 16, values: int = 16, seed: int = 0, n_train: int = 4000,
+                        n_val: int = 1000, n_test: int = 2000) -> Splits:
+    """"Which value is stored at the position the query names?" (:func:`address_lookup_task`).
+
+    x is int32 (N, seq_len + 1) with ids in [0, 1 + values + seq_len); y the value 0..values-1.
+    """
+    return _drawn(address_lookup_task, seed, (n_train, n_val, n_test), values,
+                  seq_len=seq_len, values=values)
+
+
 LOADERS = {
     "sequential_digits": load_sequential_digits,
     "first_half": load_first_half,
     "switch_memory": load_switch_memory,
     "where_is": load_where_is,
+    "address_lookup": load_address_lookup,
 }

@@ -94,6 +94,19 @@ def test_where_is_asks_for_the_position_of_the_last_tokens_twin():
     with pytest.raises(ValueError, match="vocab_size > seq_len"):
         sequences.where_is_task(1, seq_len=16, vocab_size=16, rng=np.random.default_rng(0))
 
+
+def test_address_lookup_answers_the_value_stored_where_the_query_points():
+    s = sequences.load_address_lookup(seq_len=16, values=16, seed=0)
+    assert s.x_train.shape == (4000, 17) and s.x_train.dtype == np.int32
+    assert s.x_train.min() >= 1 and s.x_train.max() < 1 + 16 + 16 and s.num_classes == 16
+    stored, query = s.x_test[:, :16], s.x_test[:, 16]
+    assert stored.max() <= 16 and query.min() == 17  # values 1..16, addresses 17..32
+    assert np.array_equal(stored[np.arange(len(stored)), query - 17] - 1, s.y_test)
+    assert np.bincount(s.y_train, minlength=16).min() > 180
+    assert np.bincount(query - 17, minlength=16).min() > 80  # every address is asked
+    assert not np.array_equal(s.x_test, sequences.load_address_lookup(seed=1).x_test)
+
+
 def _logistic_accuracy(x_train, y_train, x_test, y_test):
     from sklearn.linear_model import LogisticRegression
     from sklearn.preprocessing import StandardScaler
