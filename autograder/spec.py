@@ -125,6 +125,38 @@ TASK_KEYS = {"kind", "function", "seed", "data", "budget", "max_params", "max_ac
              *TASK_ROLES["gan"]}
 
 
+NUMBER = (int, float)
+# what a task kind's "budget" may hold: (required keys, optional keys), each with its type; a
+# misspelt or missing key fails when the spec loads, never at grading time (issue 19)
+BUDGETS = {
+    "classifier": ({"epochs": int},
+                   {"batch_size": int, "patience": int, "max_seconds": NUMBER,
+                    "steps_per_epoch": int, "memory_mb": int}),
+    "gan": ({"steps": int}, {"batch_size": int, "max_seconds": NUMBER, "memory_mb": int}),
+    "values": ({}, {"memory_mb": int}),
+}
+
+
+def _budget(kind: str, raw, where: str) -> dict:
+    """The task's budget, checked against :data:`BUDGETS` (keys, types, positive values)."""
+    required, optional = BUDGETS[kind]
+    known = {**required, **optional}
+    if not isinstance(raw, dict):
+        raise SpecError(f"{where}.budget: expected an object like {{\"epochs\": 10}}, got {raw!r}")
+    for key, value in raw.items():
+        if key not in known:
+            raise SpecError(f"{where}.budget: unknown key {key!r} for a {kind} task; expected "
+                            f"some of {', '.join(known)} (a misspelling?)")
+        if isinstance(value, bool) or not isinstance(value, known[key]) or value <= 0:
+            kind_name = "a positive integer" if known[key] is int else "a positive number"
+            raise SpecError(f"{where}.budget.{key}: expected {kind_name}, got {value!r}")
+    for key in required:
+        if key not in raw:
+            raise SpecError(f"{where}.budget: missing {key!r}, which a {kind} task needs "
+                            f"(e.g. \"{key}\": 10)")
+    return dict(raw)
+
+
 def _task(name: str, raw: dict, functions: dict, where: str) -> Task:
     kind = _require(raw, "kind", where)
     if kind not in KINDS:
@@ -140,7 +172,7 @@ def _task(name: str, raw: dict, functions: dict, where: str) -> Task:
         raise SpecError(f"{where}: a values task needs 'challenge': {{\"name\": module, \"kwargs\": {{}}}}")
     caps = Caps(**{k: int(raw[k]) for k in ("max_params", "max_activations") if k in raw})
     return Task(name, kind, names, int(raw.get("seed", 0)), raw.get("data"),
-                dict(raw.get("budget", {})), caps,
+                _budget(kind, raw.get("budget", {}), where), caps,
                 {k: v for k, v in raw.items() if k not in TASK_KEYS})
 
 

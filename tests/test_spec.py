@@ -44,12 +44,37 @@ def _raw():
     (lambda r: r["tasks"]["cnn"].pop("data"), "needs 'data'"),
     (lambda r: r["tasks"]["cnn"].update(function="build_rnn"), "not in 'functions'"),
     (lambda r: r.pop("tasks"), "missing 'tasks'"),
+    # budgets are checked per kind when the spec loads (issue 19): file, task and field named
+    (lambda r: r["tasks"]["cnn"]["budget"].update(epoch=5),
+     r"test.json: tasks.cnn.budget: unknown key 'epoch' for a classifier task"),
+    (lambda r: r["tasks"]["cnn"]["budget"].pop("epochs"),
+     r"test.json: tasks.cnn.budget: missing 'epochs', which a classifier task needs"),
+    (lambda r: r["tasks"]["cnn"]["budget"].update(batch_size="64"),
+     r"test.json: tasks.cnn.budget.batch_size: expected a positive integer, got '64'"),
+    (lambda r: r["tasks"]["cnn"]["budget"].update(patience=0),
+     r"tasks.cnn.budget.patience: expected a positive integer, got 0"),
 ])
 def test_malformed_specs_say_what_is_wrong(mutate, message):
     raw = copy.deepcopy(_raw())
     mutate(raw)
     with pytest.raises(spec.SpecError, match=message):
         spec.from_dict(raw, "test.json")
+
+
+def test_gan_and_values_budgets_are_checked_when_the_spec_loads():
+    gan = json.loads(spec.SPEC_DIR.joinpath("gan.json").read_text())
+    gan["tasks"]["gan"]["budget"].pop("steps")
+    with pytest.raises(spec.SpecError, match=r"gan.json: tasks.gan.budget: missing 'steps', "
+                                             r"which a gan task needs"):
+        spec.from_dict(gan, "gan.json")
+    gan["tasks"]["gan"]["budget"].update(steps=10, epochs=3)
+    with pytest.raises(spec.SpecError, match="unknown key 'epochs' for a gan task"):
+        spec.from_dict(gan, "gan.json")
+    perceptron = json.loads(spec.SPEC_DIR.joinpath("perceptron.json").read_text())
+    perceptron["tasks"]["fit"]["budget"] = {"epochs": 5}
+    with pytest.raises(spec.SpecError, match="tasks.fit.budget: unknown key 'epochs' for a "
+                                             "values task"):
+        spec.from_dict(perceptron, "perceptron.json")
 
 
 def test_model_checks_need_a_model():

@@ -58,7 +58,8 @@ def run(task, exports: dict, seed: int, *, progress: bool = False) -> TaskResult
     if model is None:
         result.error = info.error
         return result
-    budget = training.Budget(**task.budget)
+    budget = training.Budget(**{k: v for k, v in task.budget.items()
+                                if k in training.Budget.__dataclass_fields__})  # not memory_mb
     try:
         rb.compile_submitted(model, exported.get("compile_config"))
     except rb.RebuildError as err:  # no point for settings the grader cannot train with
