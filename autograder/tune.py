@@ -130,7 +130,7 @@ def run(assignment: str, *, tuner: str = "random", trials: int = 8, epochs: int 
         worker: str | None = None, timeout: float | None = None, progress: bool = True) -> dict:
     """Run or resume a search; returns {"dir", "table", "best", "seconds"} (table and best only
     where this process holds the oracle: alone, or as the chief)."""
-    from course import data, runtime, tuning
+    from course import data, runtime, training, tuning
 
     spec = specs.load(assignment)
     chosen = classifier_task(spec, task)
@@ -140,7 +140,7 @@ def run(assignment: str, *, tuner: str = "random", trials: int = 8, epochs: int 
         host, _, port = oracle.rpartition(":")
         watchdog(timeout, (host, int(port)) if role == "worker" else None)
     budget = chosen.budget
-    epochs = epochs or int(budget.get("epochs", 10))
+    epochs = epochs or int(budget.get("epochs", training.EPOCHS))
     runtime.seed_everything(0)
     directory = Path(out) / assignment
     model_fn = tuning.hypermodel(build, space, *args)
@@ -156,7 +156,7 @@ def run(assignment: str, *, tuner: str = "random", trials: int = 8, epochs: int 
         seconds = time.perf_counter() - start
     else:
         seconds = tuning.search(t, splits, epochs=epochs,
-                                batch_size=int(budget.get("batch_size", 64)),
+                                batch_size=int(budget.get("batch_size", training.BATCH_SIZE)),
                                 max_seconds=max_seconds)
     result = {"dir": directory, "seconds": round(seconds, 1), "table": None, "best": None}
     if role == "worker":

@@ -23,6 +23,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from .training import BATCH_SIZE
+
 # Two time scales (Heusel et al. 2017): the discriminator learns faster than the generator.
 # With one rate for both (2e-4, DCGAN's), a generator a little stronger than its discriminator
 # collapsed to 1-2 classes on every seed; with these, it covers 9-10 and wrong generators
@@ -58,7 +60,7 @@ def _noise(rng: np.random.Generator, n: int, latent_dim: int) -> np.ndarray:
 
 
 def train_gan(generator, discriminator, images, *, latent_dim: int, steps: int,
-              batch_size: int = 64, max_seconds: float | None = None, progress: bool = True,
+              batch_size: int = BATCH_SIZE, max_seconds: float | None = None, progress: bool = True,
               seed: int = 0, log_every: int = LOG_EVERY, learning_rate: float = LEARNING_RATE,
               g_learning_rate: float = G_LEARNING_RATE, beta_1: float = BETA_1,
               real_label: float = REAL_LABEL, desc: str = "GAN", callback=None) -> GanResult:

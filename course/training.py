@@ -10,13 +10,15 @@ from dataclasses import dataclass
 
 import keras
 
+EPOCHS, BATCH_SIZE = 10, 64  # the defaults of every budget (a spec's task usually sets its own)
+
 
 @dataclass(frozen=True)
 class Budget:
     """How much training a model gets."""
 
-    epochs: int = 10
-    batch_size: int = 64
+    epochs: int = EPOCHS
+    batch_size: int = BATCH_SIZE
     max_seconds: float | None = None  # stop after the epoch that crosses this wall-clock time
     steps_per_epoch: int | None = None  # batches per epoch (None: one pass over the data)
     # early stopping: stop after ``patience`` epochs without a better validation accuracy and

@@ -60,7 +60,7 @@ def run(task, exports: dict, seed: int, *, progress: bool = False) -> TaskResult
     try:
         trained = gan.train_gan(generator, discriminator, images, latent_dim=latent_dim,
                                 steps=int(budget["steps"]),
-                                batch_size=int(budget.get("batch_size", 64)),
+                                batch_size=int(budget.get("batch_size", gan.BATCH_SIZE)),
                                 max_seconds=budget.get("max_seconds"), progress=progress,
                                 seed=seed)
         timings["fit"] = round(trained.seconds, 4)
