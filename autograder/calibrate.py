@@ -272,11 +272,13 @@ def rescored(spec: specs.Spec, o: Outcome) -> Outcome:
     """``o`` with its metric checks' points recomputed from their values under ``spec``'s
     floors and thresholds (which may have moved since ``o`` was graded)."""
     points = dict(o.points)
-    for check in spec.checks:
+    for check in spec.checks:  # in spec order, so a required check is re-scored first
         if check.kind == "metric" and check.grade_id in o.values:
-            points[check.grade_id] = scoring.linear_credit(
-                o.values[check.grade_id], floor=check.floor, threshold=check.threshold,
-                points=check.points)
+            earned = scoring.linear_credit(o.values[check.grade_id], floor=check.floor,
+                                           threshold=check.threshold, points=check.points)
+            if check.requires and points.get(check.requires, 0.0) <= 0:
+                earned = 0.0  # as checks.evaluate: judged only when its requirement earns
+            points[check.grade_id] = earned
     return dataclasses.replace(o, points=points, score=round(sum(points.values()), 2))
 
 
