@@ -276,8 +276,8 @@ def rescored(spec: specs.Spec, o: Outcome) -> Outcome:
         if check.kind == "metric" and check.grade_id in o.values:
             earned = scoring.linear_credit(o.values[check.grade_id], floor=check.floor,
                                            threshold=check.threshold, points=check.points)
-            if check.requires and points.get(check.requires, 0.0) <= 0:
-                earned = 0.0  # as checks.evaluate: judged only when its requirement earns
+            if chk.unmet_requirement(check, points):
+                earned = 0.0
             points[check.grade_id] = earned
     return dataclasses.replace(o, points=points, score=round(sum(points.values()), 2))
 

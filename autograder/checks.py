@@ -106,6 +106,12 @@ def _metric(check: Check, export, result: TaskResult | None) -> CheckResult:
     return CheckResult(check.grade_id, points, check.points, message)
 
 
+def unmet_requirement(check: Check, points: dict[str, float]) -> bool:
+    """Whether ``check`` counts only when the check it ``requires`` earns points, and that check
+    (its points in ``points``, by grade id) earned none."""
+    return check.requires is not None and points.get(check.requires, 1.0) <= 0
+
+
 def evaluate(spec: Spec, export, results: dict[str, TaskResult], *, figures: bool = True
              ) -> list[CheckResult]:
     """Every check of ``spec``, in order. ``results`` maps task name -> its TaskResult."""
@@ -120,8 +126,7 @@ def evaluate(spec: Spec, export, results: dict[str, TaskResult], *, figures: boo
         result = results.get(check.task)
         if check.kind == "metric":
             scored = _metric(check, export, result)
-            needed = next((r for r in out if r.grade_id == check.requires), None)
-            if needed is not None and needed.points <= 0 and scored.points > 0:
+            if scored.points > 0 and unmet_requirement(check, {r.grade_id: r.points for r in out}):
                 scored = _lost(check, f"not judged: {check.metric.replace('_', ' ')} means "
                                       f"something only when {check.requires} earns points, "
                                       "and it earned none")
