@@ -140,7 +140,7 @@ def run(assignment: str, *, tuner: str = "random", trials: int = 8, epochs: int 
         host, _, port = oracle.rpartition(":")
         watchdog(timeout, (host, int(port)) if role == "worker" else None)
     budget = chosen.budget
-    epochs = epochs or int(budget.get("epochs", training.EPOCHS))
+    epochs = epochs or int(budget["epochs"])  # a classifier's budget has it (checked at load)
     runtime.seed_everything(0)
     directory = Path(out) / assignment
     model_fn = tuning.hypermodel(build, space, *args)
