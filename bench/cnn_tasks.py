@@ -85,10 +85,6 @@ def run_one(splits, name, seed, epochs, patience):
     return params, fitted.epochs_run, accuracy, fitted.seconds
 
 
-HEADER = ("| task | model | family | backend | seed | params | epochs run | test accuracy | "
-          "fit s |\n| --- | --- | --- | --- | --- | --- | --- | --- | --- |\n")
-
-
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--canvases", default="16,24,32")
@@ -105,10 +101,9 @@ def main(argv=None):
     runtime.configure(backend=args.backend, threads=1)
     sys.path.insert(0, str(ROOT / "bench"))
     from course import data
+    from sequence_tasks import append_row
 
     out = Path(args.out)
-    if not out.exists():
-        out.write_text(HEADER)
     only = set(filter(None, args.only.split(",")))
     names = [n for n in MODELS if not only or n in only]
     for canvas in map(int, args.canvases.split(",")):
@@ -123,9 +118,7 @@ def main(argv=None):
                     shown = "over the cap, not trained" if accuracy is None else f"{accuracy:.3f}"
                     row = (f"| {task} | {name} | {MODELS[name][0]} | {args.backend} | {seed} | "
                            f"{params:,} | {epochs} | {shown} | {seconds:.0f} |")
-                    print(row, flush=True)
-                    with out.open("a") as handle:
-                        handle.write(row + "\n")
+                    append_row(out, row)
 
 
 if __name__ == "__main__":

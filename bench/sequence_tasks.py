@@ -165,6 +165,19 @@ TASKS = {"switch_memory": _switch_memory, "where_is": _where_is,  # name -> (spl
          "address_lookup": _address_lookup}
 
 
+HEADER = ("| task | model | family | backend | seed | params | epochs run | test accuracy | "
+          "fit s |\n| --- | --- | --- | --- | --- | --- | --- | --- | --- |\n")
+
+
+def append_row(out: Path, row: str) -> None:
+    """Print ``row`` and append it to the results table ``out`` (started with its header)."""
+    print(row, flush=True)
+    if not out.exists():
+        out.write_text(HEADER)
+    with out.open("a") as handle:
+        handle.write(row + "\n")
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--tasks", default="switch_memory,where_is")
@@ -178,10 +191,6 @@ def main(argv=None):
     import keras
 
     out = Path(args.out)
-    if not out.exists():
-        out.write_text("| task | model | family | backend | seed | params | epochs run | "
-                       "test accuracy | fit s |\n| --- | --- | --- | --- | --- | --- | --- | --- "
-                       "| --- |\n")
     only = set(filter(None, args.only.split(",")))
     for task in args.tasks.split(","):
         splits, families = TASKS[task]()
@@ -205,9 +214,7 @@ def main(argv=None):
                 row = (f"| {task} | {name} | {family} | {args.backend} | {seed} | "
                        f"{model.count_params():,} | {len(history.history['loss'])} | "
                        f"{accuracy:.3f} | {seconds:.0f} |")
-                print(row, flush=True)
-                with out.open("a") as handle:
-                    handle.write(row + "\n")
+                append_row(out, row)
 
 
 if __name__ == "__main__":
