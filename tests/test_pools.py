@@ -116,7 +116,8 @@ def test_synthetic_tasks_have_no_private_pool():
     assert data.has_private_pool("translated_digits") and data.has_private_pool("digits_8x8")
     assert data.has_private_pool("sequential_digits")
     assert not data.has_private_pool("first_half") and not data.has_private_pool("nonesuch")
-    assert not data.has_private_pool("switch_memory") and not data.has_private_pool("address_lookup")
+    assert not data.has_private_pool("switch_memory")
+    assert not data.has_private_pool("address_lookup")
     assert not kinds.graded_data(specs.load("rnn").tasks["rnn"], 5).private_test
     task = specs.load("transformer").tasks["transformer"]
     assert not kinds.graded_data(task, 5).private_test
