@@ -5,7 +5,10 @@ from __future__ import annotations
 
 import csv
 import json
+import os
 import re
+import subprocess
+import sys
 
 import pytest
 
@@ -149,6 +152,16 @@ def test_renamed_reordered_recommented_rewrapped_copies_are_flagged(cnn_batch, c
     pair = c.pair("base", copy)
     assert pair.flagged, (pair, c.stats)
     assert pair.code >= 0.8, pair
+
+
+def test_code_scores_are_the_same_in_every_process():
+    """Python seeds ``hash`` per process; fingerprints (and so scores) must not depend on it."""
+    script = ("from autograder.similarity.code import Fingerprints as F; import sys; "
+              "f = F({'a': sys.stdin.read(), 'b': ''}); print(sorted(f.prints['a'].hashes))")
+    runs = {subprocess.run([sys.executable, "-c", script], input=BASE_CNN, text=True, check=True,
+                           capture_output=True, env={**os.environ, "PYTHONHASHSEED": seed}).stdout
+            for seed in ("1", "2", "3")}
+    assert len(runs) == 1 and len(eval(runs.pop())) > 20  # noqa: S307 (a list of ints we printed)
 
 
 def test_independent_solutions_in_different_styles_are_not_flagged(cnn_batch):

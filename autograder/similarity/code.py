@@ -50,12 +50,48 @@ def _unparse(source: str) -> str:
         return source.strip()
 
 
+def kgram_hashes(text: str, k: int = NOISE) -> np.ndarray:
+    """A hash of every k-character window of ``text``, the same in every process.
+
+    copydetect hashes k-grams with Python's ``hash``, which each process seeds at random
+    (PYTHONHASHSEED): winnowing then keeps other fingerprints and a pair's score moves from run
+    to run. This is a polynomial hash over the code points, modulo 2**64 (numpy's unsigned
+    arithmetic wraps)."""
+    points = np.frombuffer(text.encode("utf-32-le"), dtype=np.uint32).astype(np.uint64)
+    n = len(points) - k + 1
+    if n <= 0:
+        return np.zeros(0, dtype=np.int64)
+    hashes = np.zeros(n, dtype=np.uint64)
+    base = np.uint64(1_000_003)
+    for j in range(k):
+        hashes = hashes * base + points[j:j + n]
+    return hashes.view(np.int64)
+
+
+def _winnowed(code: str, boilerplate) -> tuple[set, dict]:
+    """(fingerprints, fingerprint -> positions) of ``code`` as copydetect's
+    ``get_document_fingerprints`` selects them, over ``kgram_hashes``."""
+    from copydetect.utils import winnow
+
+    hashes, idx = winnow(kgram_hashes(code), GUARANTEE - NOISE + 1, remove_duplicates=False)
+    if boilerplate is not None and len(boilerplate):
+        keep = ~np.isin(hashes, boilerplate)
+        hashes, idx = hashes[keep], idx[keep]
+    positions: dict = {}
+    for value, i in zip(hashes.tolist(), idx.tolist()):
+        positions.setdefault(value, []).append(i)
+    return set(positions), positions
+
+
 def _fingerprint(text: str, boilerplate=None):
     from copydetect import CodeFingerprint
+    from copydetect.utils import get_token_coverage
 
     logging.getLogger().setLevel(max(logging.getLogger().level, logging.ERROR))
-    return CodeFingerprint("submission.py", NOISE, GUARANTEE - NOISE + 1,
-                           boilerplate=boilerplate, fp=io.StringIO(text))
+    fp = CodeFingerprint("submission.py", NOISE, GUARANTEE - NOISE + 1, fp=io.StringIO(text))
+    fp.hashes, fp.hash_idx = _winnowed(fp.filtered_code, boilerplate)
+    fp.token_coverage = get_token_coverage(fp.hash_idx, NOISE, len(fp.filtered_code))
+    return fp
 
 
 class Fingerprints:
