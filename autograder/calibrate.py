@@ -33,6 +33,7 @@ from . import fixtures, pipeline, scoring
 from . import spec as specs
 from .kinds import TaskResult
 from .pool import WorkerPool
+from .settings import DEFAULTS, CourseGrading
 from .sandbox import runner
 
 # how far from the threshold a noisy metric must stay: 10% of the credit band (threshold to
@@ -111,7 +112,8 @@ def _seed_view(export: runner.Export, keymap: dict) -> runner.Export:
 
 
 def sandbox_cases(spec: specs.Spec, chosen: list[Case], plans: dict[int, pipeline.Plan],
-                  workdir: Path, progress: bool) -> tuple[dict[str, runner.Export], dict]:
+                  workdir: Path, progress: bool, parallel: int = DEFAULTS.calibration_sandboxes
+                  ) -> tuple[dict[str, runner.Export], dict]:
     """Each case's notebook through the sandbox once, with every seed's calls."""
     calls, keymap = _merged_calls(plans)
     source = fixtures.source_notebook(spec.assignment)
@@ -124,7 +126,7 @@ def sandbox_cases(spec: specs.Spec, chosen: list[Case], plans: dict[int, pipelin
         return case.name, runner.run_notebook(path, spec, calls)
 
     exports = {}
-    with ThreadPoolExecutor(max_workers=2) as threads, \
+    with ThreadPoolExecutor(max_workers=parallel) as threads, \
             tqdm(total=len(chosen), desc=f"sandbox {spec.assignment}", unit="case",
                  disable=not progress) as bar:
         for name, export in threads.map(one, chosen):
@@ -172,7 +174,8 @@ def train_cases(spec: specs.Spec, chosen: list[Case], exports: dict, keymap: dic
 
 
 def run(assignment: str, seeds: int, backends: list[str], *, workers: int | None = None,
-        progress: bool = True, only: list[str] | None = None) -> dict:
+        progress: bool = True, only: list[str] | None = None,
+        settings: CourseGrading = DEFAULTS) -> dict:
     """Grade every case over ``seeds`` grading seeds on each backend."""
     spec = specs.load(assignment)
     known = cases(assignment)
@@ -184,7 +187,8 @@ def run(assignment: str, seeds: int, backends: list[str], *, workers: int | None
     plans = {seed: pipeline.Plan(spec, grading_seed=seed) for seed in range(seeds)}
     t0 = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="course-calibrate-") as tmp:
-        exports, keymap = sandbox_cases(spec, chosen, plans, Path(tmp), progress)
+        exports, keymap = sandbox_cases(spec, chosen, plans, Path(tmp), progress,
+                                        settings.calibration_sandboxes)
     outcomes = []
     for backend in backends:
         outcomes += train_cases(spec, chosen, exports, keymap, plans, backend, workers, progress)

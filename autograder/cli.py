@@ -6,7 +6,7 @@ import os
 import sys
 from pathlib import Path
 
-from . import content, notebooks
+from . import content, notebooks, settings
 from . import spec as specs
 from .workspace import DEFAULT_DIR, Workspace, WorkspaceError
 
@@ -25,6 +25,10 @@ def version() -> str:
         return metadata.version("keras-course")
     except metadata.PackageNotFoundError:  # running from a source tree that is not installed
         return "unknown (not installed)"
+
+
+# the settings `course grade` takes as flags (calibration's and tuning's have their own)
+GRADE_SETTINGS = [n for n in settings.names() if n not in ("calibration_sandboxes", "tune_timeout")]
 
 
 def _course_dir(parser: argparse.ArgumentParser, default: Path = DEFAULT_DIR) -> None:
@@ -55,22 +59,15 @@ def build_parser() -> argparse.ArgumentParser:
     _assignment(p)
     _course_dir(p)
     p.add_argument("--student", action="append", help="grade only this student (repeatable)")
-    p.add_argument("--workers", type=_at_least_one, help="trusted trainer processes "
-                   "(default: on GPUs, as many as each GPU's memory holds; else one per core)")
-    p.add_argument("--trainers-per-gpu", type=_at_least_one, metavar="N", help="local trainers "
-                   "sharing each GPU (default: from its free memory and a first training's "
-                   "footprint; with --scheduler, the workers' --nthreads decide)")
     p.add_argument("--scheduler", metavar="ADDRESS", default=os.environ.get(
                    "DASK_SCHEDULER_ADDRESS"), help="train on the Dask cluster at this scheduler "
                    "(tcp://HOST:8786; default: $DASK_SCHEDULER_ADDRESS, else local trainers); "
                    "sandboxes stay on this machine")
     p.add_argument("--gpu", action="store_true", help="with --scheduler: train only on "
                    "workers started with --resources GPU=1 (default: on them if there are any)")
-    p.add_argument("--require-isolation", action="store_true", default=None,
-                   help="refuse to grade where the sandbox cannot isolate student code "
-                        "(also the setting COURSE_REQUIRE_ISOLATION=1)")
     p.add_argument("--force", action="store_true", help="grade again submissions already "
                    "graded with the same notebook, spec, backend and grading seed")
+    settings.add_flags(p, GRADE_SETTINGS)
 
     p = sub.add_parser("feedback", help="write feedback/<student>/<id>/<id>.html pages")
     _assignment(p)
@@ -109,7 +106,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--oracle", default="127.0.0.1:8000", help="the chief's HOST:PORT "
                    "(default: 127.0.0.1:8000)")
     p.add_argument("--timeout", type=float, help="exit after this many seconds whatever "
-                   "happens (distributed default: 3600)")
+                   "happens (default as chief or worker: the tune_timeout setting, "
+                   f"{settings.DEFAULTS.tune_timeout:g})")
 
     p = sub.add_parser("calibrate", help="grade the reference, textbook models and common "
                        "mistakes over N seeds per backend; report whether floors and thresholds "
@@ -130,6 +128,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="train nothing: re-judge the outcomes an earlier run wrote "
                    "(<out>/<assignment>.json) under today's floors and thresholds; repeat to "
                    "merge runs (e.g. one per backend)")
+    settings.add_flags(p, ["calibration_sandboxes"], in_course=False)
 
     p = sub.add_parser("demo", help="release -> submissions (reference + common mistakes) -> "
                        "grade -> feedback -> CSV, in a fresh workspace")
@@ -170,7 +169,8 @@ def main(argv: list[str] | None = None) -> int:
         if args.content:
             content.use(args.content)
         return _dispatch(args)
-    except (WorkspaceError, specs.SpecError, notebooks.SourceError, FileNotFoundError) as err:
+    except (WorkspaceError, specs.SpecError, notebooks.SourceError, settings.SettingsError,
+            FileNotFoundError) as err:
         print(f"course {args.command}: {err}", file=sys.stderr)
         return 2
 
@@ -218,17 +218,19 @@ def _dispatch(args) -> int:
             content.root()  # no content: stop here, saying how to name it
         from .dask_pool import DaskPool, DaskPoolError
         from .pool import WorkerPool
+        from .sandbox import isolation
 
-        if grading.isolation_required(args.require_isolation):
+        chosen = settings.from_args(ws.root, args)
+        isolation.use_level(chosen.sandbox_level)
+        if chosen.require_isolation:
             grading.check_isolation(True)  # refuse before any trainer starts
 
         try:
-            with (DaskPool(args.scheduler, gpu=args.gpu or None) if args.scheduler
-                  else WorkerPool(size=args.workers, per_gpu=args.trainers_per_gpu)) as pool:
+            with (DaskPool(args.scheduler, gpu=args.gpu or None, settings=chosen)
+                  if args.scheduler else WorkerPool(settings=chosen)) as pool:
                 report = grading.grade(ws, args.assignment, students=args.student, pool=pool,
-                                       force=args.force,
-                                       require_isolation=args.require_isolation)
-                sizing = list(getattr(pool, "sizing", []))
+                                       force=args.force, settings=chosen)
+                sizing = pool.sizing
         except DaskPoolError as err:
             print(f"course grade: {err}", file=sys.stderr)
             return 2
@@ -264,17 +266,6 @@ def _dispatch(args) -> int:
     return 0
 
 
-def _at_least_one(text: str) -> int:
-    try:
-        n = int(text)
-    except ValueError:
-        n = 0
-    if n < 1:
-        raise argparse.ArgumentTypeError(f"expected a whole number of at least 1, received "
-                                         f"{text!r}")
-    return n
-
-
 def installed_backends() -> list[str]:
     import importlib.util
 
@@ -286,7 +277,7 @@ def _tune(args) -> int:
     from . import tune
 
     role = "chief" if args.chief else "worker" if args.worker is not None else None
-    timeout = args.timeout or (3600.0 if role else None)
+    timeout = args.timeout or (settings.DEFAULTS.tune_timeout if role else None)
     try:
         result = tune.run(args.assignment, tuner=args.tuner, trials=args.trials,
                           epochs=args.epochs, max_seconds=args.max_seconds, out=args.out,
@@ -317,6 +308,7 @@ def _calibrate(args) -> int:
     else:
         backends = args.backend or installed_backends()
         run = calibrate.run(args.assignment, args.seeds, backends, workers=args.workers,
+                            settings=settings.from_args(None, args),
                             only=args.case)
         command = (f"course calibrate {args.assignment} --seeds {args.seeds} "
                    + " ".join(f"--backend {b}" for b in backends))

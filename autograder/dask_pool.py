@@ -1,9 +1,8 @@
 """The trusted trainers on a Dask cluster: ``course grade --scheduler tcp://host:8786`` (or
 ``DASK_SCHEDULER_ADDRESS`` set).
 
-:class:`DaskPool` has the interface the pipeline uses from :class:`~autograder.pool.WorkerPool`
-(``submit(job, timeout=) -> Future`` whose result is the job's JSON result, ``run``,
-``devices``, ``close``, a context manager), so grading is the same code with either pool, and
+:class:`DaskPool` is a :class:`~autograder.trainer_pool.TrainerPool`, as the local
+:class:`~autograder.pool.WorkerPool` is, so grading is the same code with either pool, and
 gives the same gradebook (tested against a loopback cluster in ``tests/test_dask.py``).
 
 Where each stage runs, and why:
@@ -39,10 +38,12 @@ import os
 import threading
 import time
 import uuid
-from concurrent.futures import Future, as_completed
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 
-from .pool import DEFAULT_TIMEOUT, WorkerPool, WorkerStartError, gpu_ids
+from .pool import WorkerPool, WorkerStartError, gpu_ids
+from .settings import DEFAULTS, CourseGrading
+from .trainer_pool import DEFAULT_TIMEOUT, TrainerPool, failure
 
 GPU = "GPU"
 WORKER_HINT = ("start a worker per GPU on each GPU machine: CUDA_VISIBLE_DEVICES=0 dask worker "
@@ -78,14 +79,18 @@ def _worker_threads() -> int:
         return 1
 
 
-def _train(token: str, job: dict, timeout: float, threads: int) -> dict:
+TRAINER_SETTINGS = ("trainer_threads", "trainer_memory_mb", "trainer_start_seconds")
+
+
+def _train(token: str, job: dict, timeout: float, trainer: dict) -> dict:
     """The Dask task: run ``job`` on one of this worker's warm trainers (started on first use,
-    one per worker thread) and return its JSON result."""
+    one per worker thread, with the grading machine's ``trainer`` settings) and return its JSON
+    result."""
     with _TRAINERS_LOCK:
         trainers = _TRAINERS.get(token)
         if trainers is None:
-            trainers = _TRAINERS[token] = WorkerPool(size=_worker_threads(), threads=threads,
-                                                     envs=_trainer_envs())
+            trainers = _TRAINERS[token] = WorkerPool(size=_worker_threads(), envs=_trainer_envs(),
+                                                     settings=CourseGrading(**trainer))
     try:
         return trainers.submit(job, timeout=timeout).result()
     except WorkerStartError:  # this worker's installation is broken: report it, and let the
@@ -116,14 +121,14 @@ def _describe_worker() -> dict:
 
 # -- in the grading process -------------------------------------------------------------------
 @dataclass
-class DaskPool:
+class DaskPool(TrainerPool):
     """Trusted training on the Dask cluster at ``address`` (default: ``DASK_SCHEDULER_ADDRESS``),
     or through an existing ``client``. ``gpu``: None asks for a GPU per job when any worker
     advertises the ``GPU`` resource; True requires GPU workers; False never asks for one."""
 
     address: str | None = None
     gpu: bool | None = None
-    threads: int = 1  # CPU threads per trainer process
+    settings: CourseGrading = DEFAULTS  # the trainer_* settings travel to the workers
     client: object = None
     connect_timeout: float = 30.0
     wait_for_workers: float = 30.0  # at start, how long to wait for a first worker
@@ -145,9 +150,6 @@ class DaskPool:
     def __enter__(self):
         self.start()
         return self
-
-    def __exit__(self, *exc):
-        self.close()
 
     # -- start: connect and check that some worker can take the jobs ------------------------
     def start(self) -> None:
@@ -239,15 +241,15 @@ class DaskPool:
 
     # -- jobs --------------------------------------------------------------------------------
     def submit(self, job: dict, *, timeout: float = DEFAULT_TIMEOUT) -> Future:
-        """Send ``job`` to the cluster; the future's result is the trainer's JSON answer, or a
-        failure result when the job ran over ``timeout`` seconds (counted from its start on a
-        trainer) or its trainer died; it raises :class:`NoWorkerError` when no worker could take
-        the job for ``no_worker_grace`` seconds."""
+        """As :meth:`TrainerPool.submit` (``timeout`` counted from the job's start on a
+        trainer); the future raises :class:`NoWorkerError` when no worker could take the job
+        for ``no_worker_grace`` seconds."""
         self.start()
         future: Future = Future()
         key = f"train-{job.get('spec', {}).get('assignment', 'job')}-{job.get('task', '?')}-" \
               f"{uuid.uuid4().hex}"
-        dask_future = self.client.submit(_train, self._token, job, float(timeout), self.threads,
+        trainer = {name: getattr(self.settings, name) for name in TRAINER_SETTINGS}
+        dask_future = self.client.submit(_train, self._token, job, float(timeout), trainer,
                                          key=key, pure=False, resources=self.resources or None)
         with self._lock:
             self._pending[key] = (dask_future, future, job)
@@ -258,12 +260,6 @@ class DaskPool:
                 self._watchdog.start()
         dask_future.add_done_callback(self._done)
         return future
-
-    def run(self, jobs: list[tuple[object, dict]], *, timeout: float = DEFAULT_TIMEOUT):
-        """Yield ``(key, result)`` as jobs finish (all submitted at once)."""
-        futures = {self.submit(job, timeout=timeout): key for key, job in jobs}
-        for f in as_completed(futures):
-            yield futures[f], f.result()
 
     def _done(self, dask_future) -> None:
         with self._lock:
@@ -278,9 +274,9 @@ class DaskPool:
         try:
             result = dask_future.result()
         except _killed_worker() as err:  # the worker died (again and again) on this job
-            future.set_result(_failure(job, "the Dask worker training this model died "
-                                       f"({type(err).__name__}; out of memory?); the model "
-                                       "is probably too large"))
+            future.set_result(failure(job, "the Dask worker training this model died "
+                                      f"({type(err).__name__}; out of memory?); the model "
+                                      "is probably too large"))
         except BaseException as err:  # noqa: BLE001  (a worker's broken installation, ...)
             future.set_exception(DaskPoolError(f"on the Dask cluster at {self._where()}: "
                                                f"{type(err).__name__}: {err}"))
@@ -357,8 +353,3 @@ def _killed_worker() -> type:
 def _resources(info: dict) -> str:
     return ", ".join(f"{k}={float(v):g}" for k, v in (info.get("resources") or {}).items())
 
-
-def _failure(job: dict, message: str) -> dict:
-    from .kinds import TaskResult
-
-    return TaskResult.failure(job.get("task", "?"), "?", message, "").to_json()

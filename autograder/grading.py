@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import sys
 import time
 import warnings
@@ -21,26 +20,20 @@ from . import checks as chk
 from . import pipeline
 from . import spec as specs
 from .sandbox import isolation
+from .settings import CourseGrading
+from .settings import load as settings_from
 from .workspace import Workspace, WorkspaceError
 
-REQUIRE_ISOLATION = "COURSE_REQUIRE_ISOLATION"  # the setting behind --require-isolation
-
-
-def isolation_required(flag: bool | None = None) -> bool:
-    """``--require-isolation``, else the ``COURSE_REQUIRE_ISOLATION`` setting (1/true/yes)."""
-    if flag is not None:
-        return flag
-    return os.environ.get(REQUIRE_ISOLATION, "").strip().lower() in ("1", "true", "yes")
-
-
 def check_isolation(required: bool) -> None:
-    """Refuse (``required``) or warn, once per batch, where the sandbox is weak."""
+    """Refuse (``required``: the ``require_isolation`` setting) or warn, once per batch, where
+    the sandbox is weak."""
     weak = isolation.weakness()
     if weak is None:
         return
     if required:
-        raise WorkspaceError(f"refusing to grade: isolation is required ({REQUIRE_ISOLATION} or "
-                             f"--require-isolation) and this machine gives only a {weak}")
+        raise WorkspaceError("refusing to grade: isolation is required (--require-isolation, or "
+                             "c.CourseGrading.require_isolation in nbgrader_config.py) and this "
+                             f"machine gives only a {weak}")
     print(f"WARNING: {weak}", file=sys.stderr)
 
 
@@ -86,12 +79,14 @@ def fingerprint(notebook: Path, spec) -> str:
 
 def grade(ws: Workspace, assignment: str, *, students: list[str] | None = None,
           progress: bool = True, pool=None, force: bool = False,
-          require_isolation: bool | None = None) -> Report:
+          settings: CourseGrading | None = None) -> Report:
     """Grade every submission of ``assignment`` (or only ``students``) in ``ws``; each one is
     saved and recorded in the gradebook as soon as its checks are scored. A submission already
     graded and recorded with the same fingerprint is not graded again unless ``force``. Where
-    the sandbox is weak it warns, or refuses when isolation is required
-    (:func:`isolation_required`)."""
+    the sandbox is weak it warns, or refuses when isolation is required. ``settings``: default,
+    the course's ``nbgrader_config.py``."""
+    settings = settings or settings_from(ws.root)
+    isolation.use_level(settings.sandbox_level)
     spec = specs.load(assignment)
     ws.require_release(assignment)
     found = ws.students(assignment)
@@ -141,9 +136,9 @@ def grade(ws: Workspace, assignment: str, *, students: list[str] | None = None,
                 record(reused[student])
     todo = [s for s in chosen if s not in reused]
     if todo:
-        check_isolation(isolation_required(require_isolation))
+        check_isolation(settings.require_isolation)
     run = pipeline.grade(spec, {s: ws.submitted(assignment, s) for s in todo},
-                         course_dir=ws.root, progress=progress, pool=pool,
+                         course_dir=ws.root, progress=progress, pool=pool, settings=settings,
                          grading_seed=seed, on_graded=record) if todo else None
     graded = {s: reused[s] if s in reused else run.graded[s] for s in chosen}
     stages = {**(run.stages if run else {}), "gradebook": round(recorded["seconds"], 3)}

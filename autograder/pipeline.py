@@ -25,6 +25,8 @@ from . import checks as chk
 from . import kinds, trainer
 from .kinds import TaskResult
 from .pool import WorkerPool
+from .settings import DEFAULTS, CourseGrading
+from .trainer_pool import TrainerPool
 from .sandbox import runner
 from .spec import Spec
 
@@ -102,9 +104,11 @@ class Plan:
     the student's notebook loads (the loader's public seed), not on a fresh draw; the grading
     seed is then unused."""
 
-    def __init__(self, spec: Spec, grading_seed: int = 0, *, public: bool = False):
+    def __init__(self, spec: Spec, grading_seed: int = 0, *, public: bool = False,
+                 settings: CourseGrading = DEFAULTS):
         self.spec = spec
         self.public = public
+        self.settings = settings
         self.seeds = {name: int(t.seed) if public else kinds.task_seed(t, grading_seed)
                       for name, t in spec.tasks.items()}
         self.task_calls = {name: kinds.module(t.kind).calls(spec, t, self.seeds[name])
@@ -116,8 +120,8 @@ class Plan:
         self.calls = list(unique.values())
 
     def limit(self, task: str) -> float:
-        budget = self.spec.tasks[task].budget
-        return float(budget.get("max_seconds") or 600) * 1.5 + 120
+        """Seconds after which ``task``'s training job is stopped."""
+        return self.settings.job_limit(self.spec.tasks[task].budget)
 
     def jobs_for(self, task: str, export: runner.Export) -> dict:
         exports = {c["key"]: export.calls[c["key"]] for c in self.task_calls[task]}
@@ -135,7 +139,7 @@ def _internal_error(student: str, export: runner.Export | None, spec: Spec) -> "
                             for c in spec.checks], export)
 
 
-def grade_one(plan: Plan, student: str, notebook: Path, pool: WorkerPool, *,
+def grade_one(plan: Plan, student: str, notebook: Path, pool: TrainerPool, *,
               course_dir: Path | None, sandbox_slots: threading.Semaphore) -> Graded:
     """One submission through every stage. Never raises."""
     export = None
@@ -157,21 +161,23 @@ def grade_one(plan: Plan, student: str, notebook: Path, pool: WorkerPool, *,
 
 
 def grade(spec: Spec, submissions: dict[str, Path], *, course_dir: Path | None = None,
-          pool: WorkerPool | None = None, progress: bool = True,
+          pool: TrainerPool | None = None, progress: bool = True,
           sandbox_parallel: int | None = None, grading_seed: int = 0,
-          on_graded=None) -> Run:
+          on_graded=None, settings: CourseGrading = DEFAULTS) -> Run:
     """Grade ``{student: notebook path}``; ``on_graded(graded)`` runs in this thread as each
     finishes (in finishing order); the run's ``graded`` keeps the submissions' order."""
     t0 = time.perf_counter()
-    plan = Plan(spec, grading_seed)
-    parallel = sandbox_parallel or max(1, min(len(submissions), os.cpu_count() or 1, 8))
+    plan = Plan(spec, grading_seed, settings=settings)
+    parallel = sandbox_parallel or max(1, min(len(submissions), os.cpu_count() or 1,
+                                              settings.sandbox_parallel))
     slots = threading.Semaphore(parallel)
     own_pool = pool is None
-    pool = pool or WorkerPool()
+    pool = pool or WorkerPool(settings=settings)
     done: queue.Queue = queue.Queue()
     graded: dict[str, Graded] = {}
     try:
-        with ThreadPoolExecutor(max_workers=max(1, min(len(submissions), 64))) as threads, \
+        with ThreadPoolExecutor(max_workers=max(1, min(len(submissions),
+                                                    settings.submission_threads))) as threads, \
                 tqdm(total=len(submissions), desc=f"grading {spec.assignment}", unit="sub",
                      disable=not progress, leave=True) as bar:
             for student, path in submissions.items():

@@ -4,7 +4,7 @@ Each worker (``python -m autograder.worker``) imports Keras once, then runs job 
 dispatcher thread owns the processes: :meth:`WorkerPool.submit` queues a job and returns a
 ``Future``, so sandboxes and training overlap (a submission's jobs start as soon as its sandbox
 is done). A job that overruns its time limit, grows its trainer past its memory limit (the
-task budget's ``memory_mb``, :data:`DEFAULT_MEMORY_MB` by default; resident memory, polled every
+task budget's ``memory_mb``, else the ``trainer_memory_mb`` setting; resident memory, polled every
 0.1 s) or kills its worker (a crash) is that job's failure, and the worker is replaced, so
 grading goes on. Sized to the machine: on
 GPUs, one trainer per GPU to start with, then as many as the GPU's memory holds at the footprint
@@ -23,22 +23,19 @@ import sys
 import tempfile
 import threading
 import time
-from concurrent.futures import Future, as_completed
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 
 from . import gpu_share
+from .settings import DEFAULTS, CourseGrading
+from .trainer_pool import DEFAULT_TIMEOUT, TrainerPool, failure
 
-DEFAULT_TIMEOUT = 900.0
-DEFAULT_MEMORY_MB = 6144  # a trainer's resident memory while it runs one job (Keras included)
-
-
-def memory_limit_mb(job: dict) -> int:
-    """The memory one job may take: its task budget's ``memory_mb``, else the default."""
+def memory_limit_mb(job: dict, settings: CourseGrading = DEFAULTS) -> int:
+    """The memory one job may take: its task budget's ``memory_mb``, else the setting's."""
     try:
-        budget = job["spec"]["tasks"][job["task"]].get("budget", {})
-        return int(budget.get("memory_mb") or DEFAULT_MEMORY_MB)
+        return settings.memory_mb(job["spec"]["tasks"][job["task"]].get("budget", {}))
     except (KeyError, TypeError, ValueError, AttributeError):
-        return DEFAULT_MEMORY_MB
+        return settings.memory_mb()
 
 
 def resident_mb(pid: int) -> float:
@@ -91,6 +88,10 @@ def default_size(threads: int = 1, per_gpu: int | None = 1) -> tuple[int, list[d
     return n, [{"CUDA_VISIBLE_DEVICES": ""} for _ in range(n)]
 
 
+DIED = ("the trainer process died while training this model (out of memory?); the model is "
+        "probably too large")
+
+
 class WorkerStartError(RuntimeError):
     """A trainer process could not start (a broken installation, not a student's fault)."""
 
@@ -99,19 +100,20 @@ class WorkerStartError(RuntimeError):
 class _Worker:
     env: dict
     threads: int
+    start_seconds: float = DEFAULTS.trainer_start_seconds
     proc: subprocess.Popen = None
     device: str = ""
     job: tuple = None  # (job, timeout, future) while busy
     started: float = 0.0
     log: object = None
 
-    def start(self, timeout: float = 300) -> None:
+    def start(self) -> None:
         self.log = tempfile.TemporaryFile()
-        env = {**os.environ, **self.env, "COURSE_WORKER_THREADS": str(self.threads)}
-        self.proc = subprocess.Popen([sys.executable, "-m", "autograder.worker"], env=env,
-                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                     stderr=self.log, text=True, bufsize=1)
-        line = _readline(self.proc, timeout)
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "autograder.worker", "--threads", str(self.threads)],
+            env={**os.environ, **self.env}, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+            stderr=self.log, text=True, bufsize=1)
+        line = _readline(self.proc, self.start_seconds)
         if not line:
             self.log.seek(0)
             tail = self.log.read()[-2000:].decode("utf-8", "replace")
@@ -142,19 +144,24 @@ def _readline(proc: subprocess.Popen, timeout: float) -> str:
 
 
 @dataclass
-class WorkerPool:
+class WorkerPool(TrainerPool):
     """A fixed set of warm trainer processes. Use as a context manager; started lazily."""
 
-    size: int | None = None
-    threads: int = 1
+    size: int | None = None  # None: the ``workers`` setting, else sized to the machine
+    threads: int | None = None  # CPU threads per trainer; None: the ``trainer_threads`` setting
     # trainers sharing one GPU (small models leave a big GPU mostly idle); None: as many as its
     # memory holds at the first job's measured footprint (gpu_share)
     per_gpu: int | None = None
     envs: list[dict] = field(default_factory=list)
     workers: list[_Worker] = field(default_factory=list)
-    sizing: list[str] = field(default_factory=list)  # why this many trainers, per GPU
+    settings: CourseGrading = DEFAULTS
 
     def __post_init__(self):
+        self.size = self.size or self.settings.workers
+        self.threads = self.threads or self.settings.trainer_threads
+        if self.per_gpu is None:
+            self.per_gpu = self.settings.trainers_per_gpu
+        self._sizing: list[str] = []  # why this many trainers, per GPU
         self._queue: queue.Queue = queue.Queue()
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
@@ -163,12 +170,6 @@ class WorkerPool:
         self._growers: list[threading.Thread] = []
         self._undecided: set[str] = set()  # GPUs whose trainer count waits on a first job
         self._memory_before: dict = {}
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.close()
 
     def start(self) -> None:
         """Start the trainer processes now (otherwise the first job does)."""
@@ -181,7 +182,7 @@ class WorkerPool:
                                    if e["CUDA_VISIBLE_DEVICES"]}
                 self._memory_before = gpu_share.memory_mib(sorted(self._undecided))
             envs = self.envs or envs
-            workers = [_Worker(envs[i % len(envs)], self.threads)
+            workers = [self._new(envs[i % len(envs)])
                        for i in range(self.size or size)]
             try:
                 for w in workers:
@@ -192,16 +193,23 @@ class WorkerPool:
                 raise
             self.workers = workers
 
+    def _new(self, env: dict) -> _Worker:
+        return _Worker(env, self.threads, self.settings.trainer_start_seconds)
+
     @property
     def devices(self) -> list[str]:
         return [w.device for w in self.workers]
+
+    @property
+    def sizing(self) -> list[str]:
+        return list(self._sizing)
 
     def grow(self, envs: list[dict]) -> threading.Thread:
         """Start one more trainer per entry of ``envs`` in the background; each takes jobs as
         soon as it is ready (one that cannot start is left out)."""
         def start_all():
             for env in envs:
-                w = _Worker(env, self.threads)
+                w = self._new(env)
                 try:
                     w.start()
                 except WorkerStartError:
@@ -223,7 +231,7 @@ class WorkerPool:
         on_gpu = sum(x.env.get("CUDA_VISIBLE_DEVICES") == gpu for x in self.workers)
         n, why = gpu_share.decide(self._memory_before, gpu_share.memory_mib([gpu]), gpu, on_gpu,
                                   gpus=len(self._memory_before) or 1)
-        self.sizing.append(why)
+        self._sizing.append(why)
         if n > on_gpu:
             self.grow([dict(w.env) for _ in range(n - on_gpu)])
 
@@ -234,8 +242,6 @@ class WorkerPool:
             idle.append(w)
 
     def submit(self, job: dict, *, timeout: float = DEFAULT_TIMEOUT) -> Future:
-        """Queue ``job``; the future's result is the worker's JSON answer, or a failure result
-        when the job ran over ``timeout`` seconds or its worker died."""
         future: Future = Future()
         self._queue.put((job, timeout, future))
         with self._lock:
@@ -244,12 +250,6 @@ class WorkerPool:
                                                 daemon=True)
                 self._thread.start()
         return future
-
-    def run(self, jobs: list[tuple[object, dict]], *, timeout: float = DEFAULT_TIMEOUT):
-        """Yield ``(key, result)`` as jobs finish (all submitted at once)."""
-        futures = {self.submit(job, timeout=timeout): key for key, job in jobs}
-        for f in as_completed(futures):
-            yield futures[f], f.result()
 
     # -- the dispatcher thread ------------------------------------------------------------
     def _dispatch(self) -> None:
@@ -284,18 +284,16 @@ class WorkerPool:
                             self._size_gpu(w)  # a job that trained: its footprint is measured
                         future.set_result(answer)
                     else:
-                        future.set_result(_failure(w, "the trainer process died while training "
-                                                      "this model (out of memory?); the model "
-                                                      "is probably too large"))
+                        future.set_result(failure(w.job[0], DIED, w.device))
                         w = self._replace(w)
                     idle.extend([w] if w else [])
                 now = time.monotonic()
                 for stream, w in list(busy.items()):
-                    why = _overrun(w, now)
+                    why = _overrun(w, now, self.settings)
                     if why:
                         busy.pop(stream)
                         sel.unregister(stream)
-                        w.job[2].set_result(_failure(w, why))
+                        w.job[2].set_result(failure(w.job[0], why, w.device))
                         w = self._replace(w)
                         idle.extend([w] if w else [])
                 if not idle and not busy:  # every replacement failed to start
@@ -360,12 +358,12 @@ def _drained(q: queue.Queue):
             return
 
 
-def _overrun(w: _Worker, now: float) -> str | None:
+def _overrun(w: _Worker, now: float, settings: CourseGrading) -> str | None:
     """Why ``w``'s job must stop now (over its time or memory limit), or None."""
     job, timeout, _ = w.job
     if now - w.started > timeout:
         return f"training took longer than {timeout:.0f} s and was stopped; use a smaller model"
-    limit = memory_limit_mb(job)
+    limit = memory_limit_mb(job, settings)
     used = resident_mb(w.proc.pid)
     if used > limit:
         return (f"training needed more than {limit / 1024:.1f} GB of memory ({used / 1024:.1f} "
@@ -373,8 +371,3 @@ def _overrun(w: _Worker, now: float) -> str | None:
                 "shorter unrolled loops, smaller attention")
     return None
 
-
-def _failure(w: _Worker, message: str) -> dict:
-    from .kinds import TaskResult
-
-    return TaskResult.failure(w.job[0].get("task", "?"), "?", message, w.device).to_json()

@@ -25,6 +25,7 @@ from . import spec as specs
 from .checks import CheckResult
 from .kinds import values
 from .pool import WorkerPool
+from .trainer_pool import TrainerPool
 from .sandbox.cells import NotebookError, read_notebook, test_cell_ids
 
 STUDENT = "preview"
@@ -126,7 +127,7 @@ def unavailable(spec: specs.Spec) -> dict[str, str]:
     return out
 
 
-def run(notebook: Path, assignment: str | None = None, *, pool: WorkerPool | None = None
+def run(notebook: Path, assignment: str | None = None, *, pool: TrainerPool | None = None
         ) -> Preview:
     """Preview one notebook: sandbox -> trusted tasks -> checks, on the public data."""
     notebook = Path(notebook)

@@ -12,6 +12,8 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .sandbox.protocol import OUTPUT_CHARS
+
 SPEC_DIR = Path(__file__).with_name("specs")
 KINDS = ("classifier", "values", "gan")
 CHECK_KINDS = ("builds", "output_shape", "compiled", "metric")
@@ -77,7 +79,7 @@ class SandboxSpec:
     processes: int = 512  # RLIMIT_NPROC: fork floods fail
     file_mb: int = 64  # RLIMIT_FSIZE: no file (or log) grows past it
     open_files: int = 256  # RLIMIT_NOFILE
-    output_chars: int = 20_000  # printed output kept per cell (the rest is dropped as it comes)
+    output_chars: int = OUTPUT_CHARS  # printed output kept per cell (the rest dropped as it comes)
     scratch_mb: int = 256  # the writable working directory, and /tmp, each (in the jail)
 
     def limits(self) -> dict:

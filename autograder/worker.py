@@ -6,6 +6,7 @@ stderr, so the protocol channel stays clean.
 """
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import sys
@@ -18,7 +19,9 @@ def main() -> None:
     sys.stdout = sys.stderr
     from course import runtime
 
-    runtime.configure(threads=int(os.environ.get("COURSE_WORKER_THREADS", "1")))
+    parser = argparse.ArgumentParser(prog="python -m autograder.worker")
+    parser.add_argument("--threads", type=int, default=1, help="CPU threads for the backend")
+    runtime.configure(threads=parser.parse_args().threads)
     import keras  # noqa: F401  (paid once per worker)
 
     from .kinds import TaskResult

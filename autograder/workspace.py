@@ -123,8 +123,12 @@ class Workspace:
 
     # -- nbgrader -------------------------------------------------------------------------
     def init(self) -> None:
+        """The course directory, with an ``nbgrader_config.py`` unless it has one (the
+        instructor's settings in it, nbgrader's and ``c.CourseGrading``'s, are kept)."""
         self.root.mkdir(parents=True, exist_ok=True)
-        (self.root / "nbgrader_config.py").write_text(CONFIG_FILE)
+        config = self.root / "nbgrader_config.py"
+        if not config.exists():
+            config.write_text(CONFIG_FILE)
 
     def _api(self, **extra):
         from nbgrader.apps import NbGraderAPI

@@ -139,18 +139,17 @@ def test_feedback_says_how_isolated_the_notebook_was():
 @pytest.fixture
 def weak_machine(monkeypatch):
     monkeypatch.setattr(isolation, "level", lambda: "rlimits")
-    monkeypatch.delenv(grading.REQUIRE_ISOLATION, raising=False)
 
 
 def test_a_weak_machine_warns_once_per_batch(weak_machine, capsys):
-    grading.check_isolation(grading.isolation_required(None))
+    grading.check_isolation(False)
     err = capsys.readouterr().err
     assert err.count("WARNING: weak sandbox") == 1 and "SECURITY.md" in err
 
 
 @pytest.mark.parametrize("how", ["flag", "setting"])
 def test_a_weak_machine_refuses_when_isolation_is_required(how, weak_machine, tmp_path,
-                                                           monkeypatch, capsys):
+                                                           capsys):
     assert cli.main(["release", "cnn", "--course-dir", str(tmp_path)]) == 0
     submitted = tmp_path / "submitted" / "alice" / "cnn" / "cnn.ipynb"
     submitted.parent.mkdir(parents=True)
@@ -160,8 +159,9 @@ def test_a_weak_machine_refuses_when_isolation_is_required(how, weak_machine, tm
     argv = ["grade", "cnn", "--course-dir", str(tmp_path)]
     if how == "flag":
         argv.append("--require-isolation")
-    else:
-        monkeypatch.setenv(grading.REQUIRE_ISOLATION, "1")
+    else:  # the course's nbgrader_config.py, as nbgrader's own settings are set
+        with (tmp_path / "nbgrader_config.py").open("a") as config:
+            config.write("c.CourseGrading.require_isolation = True\n")
     assert cli.main(argv) == 2
     err = capsys.readouterr().err
     assert "refusing to grade: isolation is required" in err and "weak sandbox" in err

@@ -7,6 +7,7 @@ from __future__ import annotations
 import pytest
 
 from autograder import pool as pools
+from autograder.settings import DEFAULTS
 
 
 def test_trainers_that_cannot_start_fail_each_submit_without_hanging():
@@ -120,7 +121,7 @@ def test_a_job_over_its_memory_or_time_limit_is_its_own_failure_and_the_next_job
     resident memory grows by less than 300 MB over the three jobs."""
     import resource
 
-    assert pools.memory_limit_mb(_training_job(cnn_spec)) == pools.DEFAULT_MEMORY_MB
+    assert pools.memory_limit_mb(_training_job(cnn_spec)) == DEFAULTS.trainer_memory_mb
     tight = _with_budget(_training_job(cnn_spec), memory_mb=100)
     assert pools.memory_limit_mb(tight) == 100
     peak_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # KiB on Linux

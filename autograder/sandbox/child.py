@@ -24,7 +24,6 @@ import numpy as np
 
 from . import protocol
 
-OUTPUT_LIMIT = 20_000  # characters of captured output kept per cell
 CPU_GRACE = 5  # seconds between SIGXCPU (reported) and the hard limit's SIGKILL
 CPU_MARKER = "cpu-limit-exceeded"  # written to the status descriptor at the CPU limit
 
@@ -92,7 +91,8 @@ def _student_traceback(err: BaseException) -> str:
     return "".join(lines) + "".join(traceback.format_exception_only(type(err), err))
 
 
-def run_cells(cells: list[dict], namespace: dict, output_chars: int = OUTPUT_LIMIT) -> list[dict]:
+def run_cells(cells: list[dict], namespace: dict,
+              output_chars: int = protocol.OUTPUT_CHARS) -> list[dict]:
     report = []
     for cell in cells:
         out = Tail(output_chars)
@@ -103,7 +103,7 @@ def run_cells(cells: list[dict], namespace: dict, output_chars: int = OUTPUT_LIM
             with contextlib.redirect_stdout(out), contextlib.redirect_stderr(out):
                 exec(code, namespace)  # noqa: S102  (this process is the sandbox)
         except BaseException as err:  # SystemExit and KeyboardInterrupt too: report, go on
-            entry["error"] = _student_traceback(err)[-OUTPUT_LIMIT:]
+            entry["error"] = _student_traceback(err)[-output_chars:]
         entry["output"] = out.getvalue()
         report.append(entry)
     return report

@@ -18,10 +18,12 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from .protocol import OUTPUT_CHARS
+
 MAX_BYTES = 10_000_000  # a Keras config of a model under the caps is a few hundred KB at most
 MAX_DEPTH = 64  # Keras configs nest about 12 deep; json.loads itself fails near 1,000
 MAX_CELLS = 2_000
-TEXT_LIMIT = 20_000
+TEXT_LIMIT = OUTPUT_CHARS  # longest text (a cell's output or error) accepted from an export
 
 
 class ExportInvalid(ValueError):

@@ -14,8 +14,9 @@ Levels (probed once per process, then cached):
   student's code can read and write whatever the grading user can: say so loudly
   (:func:`weakness`), and refuse where isolation is required (``--require-isolation``).
 
-``COURSE_SANDBOX_LEVEL=rlimits`` forces the weaker level (for machines where namespaces are
-forbidden and the probe is slow).
+The ``sandbox_level`` setting (``--sandbox-level rlimits``, see :mod:`autograder.settings`)
+forces the weaker level (for machines where namespaces are forbidden and the probe is slow);
+:func:`use_level` applies it.
 """
 from __future__ import annotations
 
@@ -139,12 +140,26 @@ def _works() -> bool:
     return done.returncode == 0
 
 
-@lru_cache(maxsize=1)
+_FORCED: dict[str, str] = {}  # "level" -> the level the sandbox_level setting forces
+
+
+def use_level(setting: str) -> None:
+    """Apply the ``sandbox_level`` setting: ``auto`` probes, ``namespaces`` or ``rlimits``
+    forces that level for this process."""
+    if setting in ("namespaces", "rlimits"):
+        _FORCED["level"] = setting
+    else:
+        _FORCED.pop("level", None)
+
+
 def level() -> str:
-    """The strongest isolation that works here (see the module docstring)."""
-    forced = os.environ.get("COURSE_SANDBOX_LEVEL")
-    if forced in ("namespaces", "rlimits"):
-        return forced
+    """The level the setting forces, else the strongest isolation that works here (see the
+    module docstring)."""
+    return _FORCED.get("level") or _probed()
+
+
+@lru_cache(maxsize=1)
+def _probed() -> str:
     if shutil.which("unshare") and _works():
         return "namespaces"
     return "rlimits"
@@ -155,7 +170,7 @@ def weakness() -> str | None:
     works."""
     if level() == "namespaces":
         return None
-    why = ("COURSE_SANDBOX_LEVEL=rlimits" if os.environ.get("COURSE_SANDBOX_LEVEL") == "rlimits"
+    why = ("the sandbox_level setting forces rlimits" if _FORCED.get("level") == "rlimits"
            else "this machine cannot build the namespace jail (no usable `unshare`, or user "
                 "namespaces are disabled)")
     return (f"weak sandbox: {why}; student code runs with only resource limits, as the grading "

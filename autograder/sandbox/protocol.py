@@ -11,6 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 MAX_ELEMENTS = 1_000_000  # numbers in one returned value
+OUTPUT_CHARS = 20_000  # printed output (and error text) kept per cell, by default (SandboxSpec)
 INT_LIMIT = 2**63  # integers must fit 64 bits: the trusted side computes with NumPy
 DTYPES = frozenset({"float16", "float32", "float64", "int8", "int16", "int32", "int64", "uint8",
                     "bool"})

@@ -78,7 +78,7 @@ def _env(work: str, tmp: str) -> dict:
     env = {k: os.environ[k] for k in keep if k in os.environ}
     env.update(HOME=work, TMPDIR=tmp, KERAS_HOME=os.path.join(work, ".keras"), MPLBACKEND="Agg",
                MPLCONFIGDIR=os.path.join(work, ".mpl"), TF_CPP_MIN_LOG_LEVEL="3",
-               PYTHONDONTWRITEBYTECODE="1", COURSE_GRADING="1", CUDA_VISIBLE_DEVICES="",
+               PYTHONDONTWRITEBYTECODE="1", CUDA_VISIBLE_DEVICES="",
                MALLOC_ARENA_MAX="2")  # glibc reserves 64 MB of address space per thread else
     return env
 

@@ -1,0 +1,71 @@
+"""What grading asks of a pool of trusted trainers, written once.
+
+Two pools implement it: :class:`autograder.pool.WorkerPool` (warm trainer processes on this
+machine) and :class:`autograder.dask_pool.DaskPool` (the same trainers on a Dask cluster). The
+pipeline, ``course grade``, calibration and preview use only what is here, so grading is one code
+path whichever pool trains.
+
+The failure contract: a job whose model cannot be trained (over its time or memory limit, its
+trainer died) is *that job's* result, a failed :class:`~autograder.kinds.TaskResult` with a
+message for the student (:func:`failure`); the other jobs go on. Only a pool that cannot train at
+all (no trainer starts, no worker can take the jobs) raises, from ``submit`` or from the future.
+"""
+from __future__ import annotations
+
+import abc
+from concurrent.futures import Future, as_completed
+from typing import Iterable, Iterator
+
+from .settings import DEFAULTS
+
+DEFAULT_TIMEOUT = DEFAULTS.job_limit()  # seconds a job may run when its caller gives no limit
+
+
+class TrainerPool(abc.ABC):
+    """A context manager; ``start`` may be left to the first ``submit``."""
+
+    @abc.abstractmethod
+    def start(self) -> None:
+        """Make the trainers ready now; raises when the pool cannot train at all."""
+
+    @abc.abstractmethod
+    def submit(self, job: dict, *, timeout: float = DEFAULT_TIMEOUT) -> Future:
+        """Queue ``job`` (see :func:`autograder.trainer.job`); the future's result is the
+        trainer's JSON answer, or :func:`failure` when the job ran over ``timeout`` seconds,
+        over its memory limit, or lost its trainer."""
+
+    @abc.abstractmethod
+    def close(self) -> None:
+        """Stop the trainers; jobs still queued fail."""
+
+    @property
+    @abc.abstractmethod
+    def devices(self) -> list[str]:
+        """Where the trainers run, one line each."""
+
+    @property
+    def sizing(self) -> list[str]:
+        """Why the pool has as many trainers as it has (one line per decision; none when the
+        number was given)."""
+        return []
+
+    def run(self, jobs: Iterable[tuple[object, dict]], *,
+            timeout: float = DEFAULT_TIMEOUT) -> Iterator[tuple[object, dict]]:
+        """Yield ``(key, result)`` as jobs finish (all submitted at once)."""
+        futures = {self.submit(job, timeout=timeout): key for key, job in jobs}
+        for f in as_completed(futures):
+            yield futures[f], f.result()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+
+def failure(job: dict, message: str, device: str = "") -> dict:
+    """The JSON result of ``job`` when the pool, not the kind, stopped it: ``message`` is what
+    the student reads."""
+    from .kinds import TaskResult
+
+    return TaskResult.failure(job.get("task", "?"), "?", message, device).to_json()
