@@ -16,7 +16,7 @@ from nbgrader.preprocessors import NbGraderPreprocessor
 from traitlets import Unicode
 
 from .sandbox import isolation
-from .workspace import result_path
+from .results import result_path
 
 
 def _grade_outputs(check: dict) -> list:

@@ -102,17 +102,17 @@ class Plan:
 
     ``public=True`` (``course preview``): every task runs with the spec's own seed on the data
     the student's notebook loads (the loader's public seed), not on a fresh draw; the grading
-    seed is then unused."""
+    seed is then unused. ``skip``: tasks neither called in the sandbox nor trained."""
 
     def __init__(self, spec: Spec, grading_seed: int = 0, *, public: bool = False,
-                 settings: CourseGrading = DEFAULTS):
+                 settings: CourseGrading = DEFAULTS, skip: tuple[str, ...] = ()):
         self.spec = spec
         self.public = public
         self.settings = settings
         self.seeds = {name: int(t.seed) if public else kinds.task_seed(t, grading_seed)
                       for name, t in spec.tasks.items()}
         self.task_calls = {name: kinds.module(t.kind).calls(spec, t, self.seeds[name])
-                           for name, t in spec.tasks.items()}
+                           for name, t in spec.tasks.items() if name not in skip}
         unique = {}
         for calls in self.task_calls.values():
             for call in calls:

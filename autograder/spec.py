@@ -159,6 +159,67 @@ def _budget(kind: str, raw, where: str) -> dict:
     return dict(raw)
 
 
+# what a task kind may hold besides TASK_KEYS: (required, optional), each with its type
+OPTIONS = {
+    "classifier": ({}, {}),
+    "gan": ({"latent_dim": int, "image_shape": list}, {"samples": int}),
+    "values": ({"challenge": dict}, {}),
+}
+
+
+def _options(kind: str, raw: dict, where: str) -> dict:
+    """The task's other keys, checked against :data:`OPTIONS`."""
+    required, optional = OPTIONS[kind]
+    known = {**required, **optional}
+    options = {k: v for k, v in raw.items() if k not in TASK_KEYS}
+    for key, value in options.items():
+        if key not in known:
+            raise SpecError(f"{where}: unknown key {key!r} for a {kind} task; expected some of "
+                            f"{', '.join(sorted(TASK_KEYS | set(known)))} (a misspelling?)")
+        if isinstance(value, bool) or not isinstance(value, known[key]):
+            raise SpecError(f"{where}.{key}: expected {known[key].__name__}, got {value!r}")
+    for key in required:
+        if key not in options:
+            raise SpecError(f"{where}: missing {key!r}, which a {kind} task needs")
+    if kind == "values":
+        _named(options["challenge"], f"{where}.challenge", challenges())
+    return options
+
+
+def _named(raw: dict, where: str, known) -> None:
+    """``{"name": one of known, "kwargs": {...}}`` and nothing else."""
+    if not isinstance(raw, dict) or set(raw) - {"name", "kwargs"}:
+        raise SpecError(f"{where}: expected {{\"name\": ..., \"kwargs\": {{...}}}}, got {raw!r}")
+    if raw.get("name") not in known:
+        raise SpecError(f"{where}.name: unknown {raw.get('name')!r}; expected one of "
+                        f"{', '.join(sorted(known))}")
+    if not isinstance(raw.get("kwargs", {}), dict):
+        raise SpecError(f"{where}.kwargs: expected an object, got {raw['kwargs']!r}")
+
+
+def challenges() -> list[str]:
+    """The challenge modules a values task may name (``autograder/challenges/*.py``)."""
+    folder = Path(__file__).resolve().parent / "challenges"
+    return [p.stem for p in folder.glob("*.py") if p.stem != "__init__"]
+
+
+def _data(raw, where: str) -> dict:
+    """``{"name": a loader of course.data.loaders(), "kwargs": what that loader takes}``."""
+    import inspect
+
+    from course import data
+
+    loaders = data.loaders()
+    _named(raw, f"{where}.data", loaders)
+    try:
+        inspect.signature(loaders[raw["name"]]).bind(**raw.get("kwargs", {}))
+    except TypeError as err:
+        raise SpecError(f"{where}.data.kwargs: the loader {raw['name']!r} refuses them ({err}); "
+                        f"expected its parameters: {inspect.signature(loaders[raw['name']])}"
+                        ) from None
+    return raw
+
+
 def _task(name: str, raw: dict, functions: dict, where: str) -> Task:
     kind = _require(raw, "kind", where)
     if kind not in KINDS:
@@ -173,9 +234,9 @@ def _task(name: str, raw: dict, functions: dict, where: str) -> Task:
     if kind == "values" and not isinstance(raw.get("challenge"), dict):
         raise SpecError(f"{where}: a values task needs 'challenge': {{\"name\": module, \"kwargs\": {{}}}}")
     caps = Caps(**{k: int(raw[k]) for k in ("max_params", "max_activations") if k in raw})
-    return Task(name, kind, names, int(raw.get("seed", 0)), raw.get("data"),
-                _budget(kind, raw.get("budget", {}), where), caps,
-                {k: v for k, v in raw.items() if k not in TASK_KEYS})
+    data = _data(raw["data"], where) if kind != "values" else raw.get("data")
+    return Task(name, kind, names, int(raw.get("seed", 0)), data,
+                _budget(kind, raw.get("budget", {}), where), caps, _options(kind, raw, where))
 
 
 def _check(raw: dict, tasks: dict, where: str) -> Check:

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from . import notebooks
+from .results import result_path
 
 COURSE_ID = "keras-course"
 DEFAULT_DIR = Path("build") / "course"
@@ -40,12 +41,6 @@ def _tools_on_path() -> None:
     bindir = os.path.dirname(sys.executable)
     if bindir not in os.environ.get("PATH", "").split(os.pathsep):
         os.environ["PATH"] = bindir + os.pathsep + os.environ.get("PATH", "")
-
-
-def result_path(results_dir: Path, assignment: str, student: str) -> Path:
-    """Where one student's grading result lives (written by ``course grade``, read by
-    :class:`~autograder.fill_grades.FillGrades`)."""
-    return Path(results_dir) / assignment / f"{student}.json"
 
 
 class WorkspaceError(RuntimeError):

@@ -95,11 +95,11 @@ def test_a_preview_uses_the_notebooks_own_split():
     import dataclasses
 
     task = specs.load("cnn").tasks["cnn"]
-    public = kinds.graded_data(dataclasses.replace(
-        task, options={**task.options, kinds.PUBLIC_DATA: True}), 987)
+    previewed = dataclasses.replace(task, options={**task.options, kinds.PUBLIC_DATA: True})
+    public = kinds.graded_data(previewed, 987)
     notebook = data.load_translated_digits(canvas=16, seed=0)
     assert not public.private_test and np.array_equal(public.x_test, notebook.x_test)
-    assert kinds.held_out(public) == "freshly drawn held-out data"
+    assert kinds.held_out(public, previewed) == "your notebook's held-out split (x_test)"
 
 
 def test_the_graded_draw_changes_with_the_seed_but_not_the_private_pool():
@@ -109,7 +109,8 @@ def test_the_graded_draw_changes_with_the_seed_but_not_the_private_pool():
     assert sorted(_key("cnn", a.x_test)) == sorted(_key("cnn", b.x_test))  # same digits
     assert not np.array_equal(a.y_train, b.y_train)  # train / validation drawn again
     s = sequences.load_sequential_digits(seed=3, graded=True)
-    assert kinds.held_out(s).startswith("360 held-out images you have not seen")
+    graded = specs.load("rnn").tasks["rnn"]
+    assert kinds.held_out(s, graded).startswith("360 held-out images you have not seen")
 
 
 def test_synthetic_tasks_have_no_private_pool():

@@ -53,6 +53,13 @@ def _raw():
      r"test.json: tasks.cnn.budget.batch_size: expected a positive integer, got '64'"),
     (lambda r: r["tasks"]["cnn"]["budget"].update(patience=0),
      r"tasks.cnn.budget.patience: expected a positive integer, got 0"),
+    # data and other task keys too
+    (lambda r: r["tasks"]["cnn"]["data"].update(name="translated_digit"),
+     r"tasks.cnn.data.name: unknown 'translated_digit'; expected one of"),
+    (lambda r: r["tasks"]["cnn"]["data"]["kwargs"].update(canvass=24),
+     r"tasks.cnn.data.kwargs: the loader 'translated_digits' refuses them"),
+    (lambda r: r["tasks"]["cnn"].update(epochs=5),
+     r"tasks.cnn: unknown key 'epochs' for a classifier task"),
 ])
 def test_malformed_specs_say_what_is_wrong(mutate, message):
     raw = copy.deepcopy(_raw())
@@ -70,7 +77,16 @@ def test_gan_and_values_budgets_are_checked_when_the_spec_loads():
     gan["tasks"]["gan"]["budget"].update(steps=10, epochs=3)
     with pytest.raises(spec.SpecError, match="unknown key 'epochs' for a gan task"):
         spec.from_dict(gan, "gan.json")
+    gan["tasks"]["gan"]["budget"].pop("epochs")
+    gan["tasks"]["gan"].pop("latent_dim")
+    with pytest.raises(spec.SpecError, match="tasks.gan: missing 'latent_dim', which a gan task "
+                                             "needs"):
+        spec.from_dict(gan, "gan.json")
     perceptron = json.loads(spec.SPEC_DIR.joinpath("perceptron.json").read_text())
+    perceptron["tasks"]["fit"]["challenge"]["name"] = "perceptrons"
+    with pytest.raises(spec.SpecError, match="tasks.fit.challenge.name: unknown 'perceptrons'"):
+        spec.from_dict(perceptron, "perceptron.json")
+    perceptron["tasks"]["fit"]["challenge"]["name"] = "perceptron"
     perceptron["tasks"]["fit"]["budget"] = {"epochs": 5}
     with pytest.raises(spec.SpecError, match="tasks.fit.budget: unknown key 'epochs' for a "
                                              "values task"):

@@ -78,3 +78,16 @@ def test_no_compiled_point_for_settings_the_grader_cannot_restore(models, cnn_sp
     compiled = next(c for c in evaluate(cnn_spec, export, {"cnn": result})
                     if c.grade_id == "test_cnn_compiled")
     assert compiled.points == 0 and "could not be restored" in compiled.message
+
+
+def test_a_job_is_checked_on_arrival_with_the_specs_types(cnn_spec):
+    from autograder import trainer
+
+    raw = trainer.job(cnn_spec, "cnn", {"build_cnn": {"ok": False}}, 3)
+    arrived = trainer.Job.from_json(raw)
+    assert arrived.spec.tasks == cnn_spec.tasks and arrived.to_json() == raw
+    for broken, message in [({**raw, "task": "rnn"}, "job task 'rnn': expected one of cnn"),
+                            ({**raw, "seed": "3"}, "job seed: expected an integer"),
+                            ({**raw, "exports": []}, "job exports: expected an object")]:
+        with pytest.raises(trainer.JobError, match=message):
+            trainer.Job.from_json(broken)

@@ -60,7 +60,7 @@ def graded_data(task, seed: int):
     from course import data
 
     kwargs = dict(task.data.get("kwargs", {}))
-    if task.options.get(PUBLIC_DATA):
+    if public(task):
         kwargs.pop("seed", None)
         return data.load(task.data["name"], **kwargs)
     if data.has_private_pool(task.data["name"]):
@@ -68,8 +68,15 @@ def graded_data(task, seed: int):
     return data.load(task.data["name"], **{**kwargs, "seed": seed})
 
 
-def held_out(splits) -> str:
+def public(task) -> bool:
+    """Whether ``task`` runs on the public data (``course preview``), not a grading draw."""
+    return bool(task.options.get(PUBLIC_DATA))
+
+
+def held_out(splits, task) -> str:
     """How the test split of ``splits`` was drawn, for the feedback ("accuracy 0.93 on ...")."""
+    if public(task):
+        return "your notebook's held-out split (x_test)"
     if getattr(splits, "private_test", False):
         return f"{len(splits.x_test)} {PRIVATE_HELD_OUT}"
     return "freshly drawn held-out data"

@@ -80,7 +80,7 @@ def run(task, exports: dict, seed: int, *, progress: bool = False) -> TaskResult
     stopped = " (stopped by the time limit)" if fitted.stopped_by_time else ""
     kept = (f", keeping epoch {fitted.best_epoch} (best validation accuracy)"
             if fitted.best_epoch is not None and fitted.best_epoch != fitted.epochs_run else "")
-    result.summary = (f"on {held_out(splits)} after {fitted.epochs_run} epochs"
+    result.summary = (f"on {held_out(splits, task)} after {fitted.epochs_run} epochs"
                       f"{kept}{stopped}")
     result.history = fitted.history
     losses = fitted.history.get("loss", [])

@@ -9,7 +9,7 @@ import traceback
 
 import numpy as np
 
-from . import classifier, graded_data, held_out, model_calls
+from . import classifier, graded_data, held_out, model_calls, public
 from .result import TaskResult
 
 SAMPLES_SHOWN = 64  # images sent back for the feedback grid
@@ -78,10 +78,10 @@ def run(task, exports: dict, seed: int, *, progress: bool = False) -> TaskResult
                           f"digits of the public pool{stopped}")
         result.summaries["frechet_distance"] = (
             f"after {trained.steps_run} training steps{stopped}, against "
-            f"{held_out(splits)}")
+            f"{held_out(splits, task)}")
     else:
-        result.summary = (f"after {trained.steps_run} training steps on freshly drawn digits"
-                          f"{stopped}")
+        drawn = "your notebook's digits" if public(task) else "freshly drawn digits"
+        result.summary = f"after {trained.steps_run} training steps on {drawn}{stopped}"
     result.history = trained.history
     result.extra["samples"] = samples[:SAMPLES_SHOWN].round(3).tolist()
     return result

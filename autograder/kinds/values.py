@@ -16,6 +16,7 @@ from __future__ import annotations
 import importlib
 
 from ..sandbox import protocol
+from . import public
 from .result import TaskResult
 
 
@@ -60,7 +61,8 @@ def run(task, exports: dict, seed: int, *, progress: bool = False) -> TaskResult
                         metrics={k: float(v) for k, v in scored["metrics"].items()},
                         message=scored.get("message", ""),
                         summary=scored.get("summary")
-                        or f"on {len(outputs)} inputs drawn at grading time",
+                        or f"on {len(outputs)} inputs drawn "
+                        + ("with the public seed" if public(task) else "at grading time"),
                         messages=dict(scored.get("messages") or {}),
                         summaries=dict(scored.get("summaries") or {}))
     if errors and len(errors) == len(outputs):
