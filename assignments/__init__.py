@@ -1,1 +1,2 @@
-"""nbgrader assignment sources, one folder per assignment (text; see autograder.notebooks)."""
+"""nbgrader assignment sources, one folder per assignment (text; see
+autograder.gradebook.notebooks)."""

@@ -31,8 +31,8 @@ from tqdm.auto import tqdm
 from . import checks as chk
 from . import fixtures, pipeline, scoring
 from . import spec as specs
-from .kinds import TaskResult
-from .pool import WorkerPool
+from .trusted.kinds import TaskResult
+from .trusted.pool import WorkerPool
 from .settings import DEFAULTS, CourseGrading
 from .sandbox import runner
 

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from . import kinds
-from .kinds import ModelInfo, TaskResult
+from .trusted import kinds
+from .trusted.kinds import ModelInfo, TaskResult
 from .scoring import linear_credit
 from .spec import Check, Spec
 

@@ -6,9 +6,10 @@ import os
 import sys
 from pathlib import Path
 
-from . import content, notebooks, settings
+from . import content, settings
+from .gradebook import notebooks
 from . import spec as specs
-from .workspace import DEFAULT_DIR, Workspace, WorkspaceError
+from .gradebook.workspace import DEFAULT_DIR, Workspace, WorkspaceError
 
 
 class _OneLineHelp(argparse.HelpFormatter):
@@ -216,8 +217,8 @@ def _dispatch(args) -> int:
 
         if preview.unavailable(specs.load(args.assignment)):  # scored against the reference
             content.root()  # no content: stop here, saying how to name it
-        from .dask_pool import DaskPool, DaskPoolError
-        from .pool import WorkerPool
+        from .trusted.dask_pool import DaskPool, DaskPoolError
+        from .trusted.pool import WorkerPool
         from .sandbox import isolation
 
         chosen = settings.from_args(ws.root, args)

@@ -151,7 +151,8 @@ def hidden_paths() -> list[Path]:
         else:
             paths += [folder / "solutions", folder / "assignments", folder / "tests",
                       folder / "bench", folder / "autograder" / "fixtures",
-                      folder / "autograder" / "specs", folder / "autograder" / "challenges"]
+                      folder / "autograder" / "specs",
+                      folder / "autograder" / "trusted" / "challenges"]
     unique = []
     for p in paths:
         p = Path(p).resolve()

@@ -13,8 +13,8 @@ import time
 from pathlib import Path
 
 from . import fixtures, grading, similarity
-from .pool import WorkerPool
-from .workspace import Workspace
+from .trusted.pool import WorkerPool
+from .gradebook.workspace import Workspace
 
 NAMES = ["alice", "bob", "carol", "dave", "erin", "frank", "grace", "heidi"]
 DEMO_FIXTURES = {  # per assignment, in demo order; "reference" = the solutions/ code

@@ -22,7 +22,7 @@ from . import spec as specs
 from .sandbox import isolation
 from .settings import CourseGrading
 from .settings import load as settings_from
-from .workspace import Workspace, WorkspaceError
+from .gradebook.workspace import Workspace, WorkspaceError
 
 def check_isolation(required: bool) -> None:
     """Refuse (``required``: the ``require_isolation`` setting) or warn, once per batch, where

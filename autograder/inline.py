@@ -16,9 +16,9 @@ from pathlib import Path
 
 from . import checks as chk
 from . import spec as specs
-from .kinds import TaskResult
+from .trusted.kinds import TaskResult
 from .pipeline import Plan
-from .pool import WorkerPool
+from .trusted.pool import WorkerPool
 from .sandbox.child import run_call
 from .sandbox.runner import Export
 

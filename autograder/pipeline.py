@@ -22,11 +22,11 @@ from pathlib import Path
 from tqdm.auto import tqdm
 
 from . import checks as chk
-from . import kinds, trainer
-from .kinds import TaskResult
-from .pool import WorkerPool
+from .trusted import kinds, trainer
+from .trusted.kinds import TaskResult
+from .trusted.pool import WorkerPool
 from .settings import DEFAULTS, CourseGrading
-from .trainer_pool import TrainerPool
+from .trusted.trainer_pool import TrainerPool
 from .sandbox import runner
 from .spec import Spec
 

@@ -23,9 +23,9 @@ from pathlib import Path
 from . import content, pipeline
 from . import spec as specs
 from .checks import CheckResult
-from .kinds import values
-from .pool import WorkerPool
-from .trainer_pool import TrainerPool
+from .trusted.kinds import values
+from .trusted.pool import WorkerPool
+from .trusted.trainer_pool import TrainerPool
 from .sandbox.cells import NotebookError, read_notebook, test_cell_ids
 
 STUDENT = "preview"

@@ -2,8 +2,8 @@
 
 A spec says which functions a submission must define (and how the sandbox calls them), the
 *tasks* the trusted side runs on what the sandbox exported (each of a kind: ``classifier``,
-``values`` or ``gan``, see :mod:`autograder.kinds`), and the checks with their points. Thresholds,
-budgets and caps live here, not in code. The same :func:`from_dict` validates the file in the
+``values`` or ``gan``, see :mod:`autograder.trusted.kinds`), and the checks with their points.
+Thresholds, budgets and caps live here, not in code. The same :func:`from_dict` validates the file in the
 grading process and the job in every trusted worker, so defaults exist once.
 """
 from __future__ import annotations
@@ -198,8 +198,8 @@ def _named(raw: dict, where: str, known) -> None:
 
 
 def challenges() -> list[str]:
-    """The challenge modules a values task may name (``autograder/challenges/*.py``)."""
-    folder = Path(__file__).resolve().parent / "challenges"
+    """The challenge modules a values task may name (``autograder/trusted/challenges/*.py``)."""
+    folder = Path(__file__).resolve().parent / "trusted" / "challenges"
     return [p.stem for p in folder.glob("*.py") if p.stem != "__init__"]
 
 

@@ -29,7 +29,7 @@ sys.path.insert(0, str(ROOT))
 from autograder import fixtures, pipeline  # noqa: E402
 from autograder import spec as specs  # noqa: E402
 from autograder.demo import ORDER  # noqa: E402
-from autograder.pool import WorkerPool  # noqa: E402
+from autograder.trusted.pool import WorkerPool  # noqa: E402
 from course import runtime  # noqa: E402
 
 

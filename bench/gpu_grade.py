@@ -64,7 +64,7 @@ def grade_one_backend(args, save) -> dict:
     of warm trainers; ``save(result)`` after each, so a run stopped by its time limit still
     reports what it finished."""
     from autograder import pipeline, spec
-    from autograder.pool import WorkerPool
+    from autograder.trusted.pool import WorkerPool
 
     out = {"backend": os.environ["KERAS_BACKEND"], "assignments": {}}
     with WorkerPool(per_gpu=args.per_gpu or None) as pool:

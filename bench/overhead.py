@@ -79,7 +79,7 @@ def medians(runs: list[dict]) -> dict:
 
 
 def measure(assignment: str, repeats: int, tmp: Path) -> list[dict]:
-    from autograder.trainer import job, run
+    from autograder.trusted.trainer import job, run
 
     spec, export = exports_of(assignment, tmp)
     rows = []

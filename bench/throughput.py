@@ -33,7 +33,7 @@ sys.path.insert(0, str(ROOT))
 
 from autograder import demo, fixtures, pipeline  # noqa: E402
 from autograder import spec as specs  # noqa: E402
-from autograder.pool import WorkerPool, gpu_ids  # noqa: E402
+from autograder.trusted.pool import WorkerPool, gpu_ids  # noqa: E402
 from course import runtime  # noqa: E402
 
 SEED = 12345  # one grading seed for every mode
@@ -72,7 +72,7 @@ def local(spec, subs: dict, n: int) -> tuple[float, dict, list[str]]:
 def dask(spec, subs: dict, workers: int) -> tuple[float, dict, list[str]]:
     from distributed import LocalCluster
 
-    from autograder.dask_pool import DaskPool
+    from autograder.trusted.dask_pool import DaskPool
 
     with LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
                       host="127.0.0.1", dashboard_address=":0") as cluster, \

@@ -33,8 +33,9 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 sys.path.insert(0, str(ROOT))
 
-from autograder import demo, notebooks  # noqa: E402
-from autograder.workspace import Workspace, read_csv  # noqa: E402
+from autograder import demo  # noqa: E402
+from autograder.gradebook import notebooks
+from autograder.gradebook.workspace import Workspace, read_csv  # noqa: E402
 from course import runtime  # noqa: E402
 
 INLINE = "from autograder.inline import grade_check"

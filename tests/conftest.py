@@ -9,7 +9,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 
 def has_gpu() -> bool:
-    from autograder.pool import visible_gpus
+    from autograder.trusted.pool import visible_gpus
 
     return visible_gpus() > 0
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from autograder import fixtures
 from autograder import spec as specs
-from autograder.workspace import Workspace
+from autograder.gradebook.workspace import Workspace
 
 STYLES = Path(__file__).parent / "styles"
 SOLUTION = re.compile(r"### BEGIN SOLUTION.*?### END SOLUTION", re.S)
@@ -62,7 +62,7 @@ def exports(assignment: str, text: str | None, seed: int = 1) -> dict:
     challenge; model checks given full points: the tests compare, they do not grade)."""
     import keras
 
-    from autograder.kinds import values as values_kind
+    from autograder.trusted.kinds import values as values_kind
     from autograder.sandbox import protocol
     from autograder.sandbox.child import export_model
 

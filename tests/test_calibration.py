@@ -14,9 +14,9 @@ import pytest
 
 from autograder import checks, fixtures
 from autograder import spec as specs
-from autograder.kinds import TaskResult
+from autograder.trusted.kinds import TaskResult
 from autograder.pipeline import Plan
-from autograder.pool import WorkerPool
+from autograder.trusted.pool import WorkerPool
 from autograder.sandbox.child import run_call
 from autograder.sandbox.runner import Export
 from conftest import run_submission_cells

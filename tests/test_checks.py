@@ -1,5 +1,5 @@
 from autograder import checks
-from autograder.kinds import ModelInfo, TaskResult
+from autograder.trusted.kinds import ModelInfo, TaskResult
 from autograder.sandbox.runner import Export
 
 

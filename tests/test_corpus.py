@@ -17,7 +17,7 @@ import pytest
 from autograder import fixtures, grading
 from autograder import spec as specs
 from autograder.sandbox import isolation
-from autograder.workspace import Workspace, read_csv
+from autograder.gradebook.workspace import Workspace, read_csv
 
 from corpus.cases import CASES, Case
 

@@ -16,8 +16,8 @@ import pytest
 
 from autograder import cli, demo
 from autograder import spec as specs
-from autograder.dask_pool import DaskPool, DaskPoolError, NoWorkerError
-from autograder.workspace import COURSE_ID, Workspace
+from autograder.trusted.dask_pool import DaskPool, DaskPoolError, NoWorkerError
+from autograder.gradebook.workspace import COURSE_ID, Workspace
 
 ASSIGNMENT = "perceptron"
 STUDENTS = ["alice", "carol"]  # the reference; a linear hidden layer (partial accuracy)
@@ -127,7 +127,7 @@ def _gradebook(ws: Workspace) -> dict:
                             for task, r in saved["results"].items()},
                 "cells": sorted((g.name, g.score) for g in cells),
             }
-    from autograder.workspace import read_csv
+    from autograder.gradebook.workspace import read_csv
 
     out["csv"] = sorted(tuple(sorted(row.items())) for row in read_csv(ws.export_csv()))
     return out
@@ -170,7 +170,7 @@ def test_serial_multi_trainer_and_dask_give_identical_gradebooks(cluster, tmp_pa
 def test_a_job_over_its_time_limit_on_a_worker_is_that_jobs_failure(cluster):
     import keras
 
-    from autograder import trainer
+    from autograder.trusted import trainer
     from solutions.perceptron import build_mlp
 
     model = build_mlp(2)

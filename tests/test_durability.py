@@ -9,7 +9,8 @@ import time
 
 import pytest
 
-from autograder import fixtures, workspace
+from autograder import fixtures
+from autograder.gradebook import workspace
 
 pytestmark = pytest.mark.slow
 

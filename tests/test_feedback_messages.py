@@ -5,7 +5,7 @@ import pytest
 
 from autograder import checks
 from autograder import spec as specs
-from autograder.kinds import values
+from autograder.trusted.kinds import values
 from autograder.sandbox import protocol
 
 

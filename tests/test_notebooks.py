@@ -1,6 +1,6 @@
 import pytest
 
-from autograder import notebooks
+from autograder.gradebook import notebooks
 from autograder import spec as specs
 from conftest import run_submission_cells
 
@@ -82,7 +82,8 @@ def test_solution_code_comes_from_solutions_package():
 def test_every_notebook_has_the_rules_written_from_the_allow_list_and_the_spec(assignment):
     """One rules section, before the first model builder, with the accepted blocks, every
     refused layer and each model's caps as the grader applies them."""
-    from autograder import allowlist, rules
+    from autograder.trusted import allowlist
+    from autograder.gradebook import rules
 
     spec = specs.load(assignment)
     nb = notebooks.build(assignment)
@@ -105,7 +106,7 @@ def test_every_notebook_has_the_rules_written_from_the_allow_list_and_the_spec(a
 
 def test_the_rules_follow_the_allow_list(monkeypatch):
     """The text cannot drift: a change to the allow-list is a change to every notebook."""
-    from autograder import allowlist
+    from autograder.trusted import allowlist
 
     monkeypatch.setitem(allowlist.REFUSED_LAYERS, "Conv2D", "is refused this term")
     monkeypatch.setattr(allowlist, "MAX_NUMBERS", 1000)

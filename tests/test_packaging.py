@@ -287,7 +287,7 @@ def released(student, tmp_path_factory) -> Path:
     course_dir = tmp_path_factory.mktemp("course")
     done = student.run("-c", f"""
 from autograder import content, spec
-from autograder.workspace import Workspace
+from autograder.gradebook.workspace import Workspace
 content.use({str(ROOT)!r})
 ws = Workspace({str(course_dir)!r})
 for assignment in spec.available():

@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from autograder.challenges import perceptron as challenge
+from autograder.trusted.challenges import perceptron as challenge
 from course import points
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from autograder import pool as pools
+from autograder.trusted import pool as pools
 from autograder.settings import DEFAULTS
 
 
@@ -31,7 +31,7 @@ def test_gpu_ids_keep_the_visible_numbering(monkeypatch):
 
 # -- several trainers per GPU, chosen from its memory ----------------------------------------
 def test_trainers_per_gpu_follow_free_memory_cores_and_the_cap():
-    from autograder.gpu_share import trainers_per_gpu
+    from autograder.trusted.gpu_share import trainers_per_gpu
 
     assert trainers_per_gpu(80_000, 1_200, cores=16) == 8  # an H100 and small models: 8
     assert trainers_per_gpu(80_000, 1_200, cores=64) == 8  # never more than the cap
@@ -42,7 +42,7 @@ def test_trainers_per_gpu_follow_free_memory_cores_and_the_cap():
 
 def _unexported_job(cnn_spec) -> dict:
     """A real job that the trainer answers quickly (the builder was not exported)."""
-    from autograder import trainer
+    from autograder.trusted import trainer
 
     return trainer.job(cnn_spec, "cnn", {"build_cnn": {"ok": False, "error": "not defined"}}, 0)
 
@@ -53,7 +53,7 @@ def _training_job(cnn_spec) -> dict:
 
     import keras
 
-    from autograder import trainer
+    from autograder.trusted import trainer
 
     model = keras.Sequential([keras.Input((16, 16, 1)), keras.layers.Flatten(),
                               keras.layers.Dense(10, activation="softmax")])
@@ -70,7 +70,7 @@ def test_a_gpu_gets_more_trainers_after_its_first_training_measures_one(monkeypa
     nothing; after the first one that trains, the GPU's used memory grew by 1000 MiB, and 4000
     MiB were free: half of that holds 2 trainers, so one more starts and takes jobs. The
     simulated GPU id only sets CUDA_VISIBLE_DEVICES; training is on the CPU."""
-    from autograder import gpu_share
+    from autograder.trusted import gpu_share
 
     readings = iter([{"0": (5_000, 1_000)}])  # before any trainer: 4000 MiB free
     monkeypatch.setattr(pools, "gpu_ids", lambda: ["0"])

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from autograder import kinds
+from autograder.trusted import kinds
 from autograder import spec as specs
 from course import data, sequences
 

@@ -3,7 +3,7 @@ import re
 import keras
 import pytest
 
-from autograder import rebuild as rb
+from autograder.trusted import rebuild as rb
 
 
 def _config(model):

@@ -7,7 +7,8 @@ import sys
 
 import pytest
 
-from autograder import demo, grading, workspace
+from autograder import demo, grading
+from autograder.gradebook import workspace
 
 pytestmark = pytest.mark.slow
 

@@ -154,7 +154,7 @@ def test_only_positions_answer_first_half():
 # --- attention challenge ----------------------------------------------------------------------
 
 def _outputs(fn, seed):
-    from autograder.challenges import attention
+    from autograder.trusted.challenges import attention
 
     outs = []
     for call in attention.make(seed):
@@ -166,7 +166,7 @@ def _outputs(fn, seed):
 
 
 def test_attention_challenge_is_deterministic_and_varied():
-    from autograder.challenges import attention
+    from autograder.trusted.challenges import attention
 
     a, b, c = attention.make(3), attention.make(3), attention.make(4)
     assert all(np.array_equal(x, y) for ca, cb in zip(a, b) for x, y in zip(ca["args"], cb["args"]))
@@ -183,7 +183,7 @@ def test_attention_challenge_is_deterministic_and_varied():
 
 @pytest.mark.parametrize("seed", [0, 1, 2])
 def test_reference_scores_full(seed):
-    from autograder.challenges import attention
+    from autograder.trusted.challenges import attention
     from solutions.transformer import scaled_dot_product_attention
 
     result = attention.score(seed, _outputs(scaled_dot_product_attention, seed))
@@ -198,7 +198,7 @@ def test_float32_and_keras_ops_implementations_pass():
     import keras
     from keras import ops
 
-    from autograder.challenges import attention
+    from autograder.trusted.challenges import attention
 
     def with_ops(query, key, value, mask=None):
         scores = ops.matmul(query, ops.swapaxes(key, -1, -2)) / ops.sqrt(
@@ -218,7 +218,7 @@ def test_float32_and_keras_ops_implementations_pass():
     ("ignores_mask", 1.0, 0.0, "mask is ignored"),
 ])
 def test_attention_mistakes_score_low_with_a_hint(name, unmasked, masked, hint):
-    from autograder.challenges import attention
+    from autograder.trusted.challenges import attention
 
     fn = fixture_function("transformer", name, "scaled_dot_product_attention")
     result = attention.score(0, _outputs(fn, 0))
@@ -236,7 +236,7 @@ def test_attention_mistakes_score_low_with_a_hint(name, unmasked, masked, hint):
     lambda q, k, v, mask=None: {"x": 1},
 ])
 def test_bad_outputs_score_zero_and_never_raise(bad):
-    from autograder.challenges import attention
+    from autograder.trusted.challenges import attention
 
     result = attention.score(0, _outputs(bad, 0))
     assert result["metrics"]["masked"] == 0.0
@@ -247,7 +247,7 @@ def test_bad_outputs_score_zero_and_never_raise(bad):
 
 @pytest.mark.parametrize("outputs", [[], None, [None] * 8, [{"value": 1}] * 3, "junk"])
 def test_missing_or_malformed_outputs_never_raise(outputs):
-    from autograder.challenges import attention
+    from autograder.trusted.challenges import attention
 
     result = attention.score(0, outputs)
     assert result["metrics"]["unmasked"] == 0.0 and result["metrics"]["masked"] == 0.0

@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import pytest
 
-from autograder import cli, pipeline, pool, settings
+from autograder import cli, pipeline, settings
+from autograder.trusted import pool
 from autograder import spec as specs
 from autograder.sandbox import isolation
-from autograder.workspace import Workspace
+from autograder.gradebook.workspace import Workspace
 
 
 def _course(tmp_path, *lines: str):

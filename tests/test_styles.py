@@ -17,7 +17,7 @@ import pytest
 
 from autograder import fixtures, pipeline
 from autograder import spec as specs
-from autograder.pool import WorkerPool
+from autograder.trusted.pool import WorkerPool
 
 pytestmark = pytest.mark.slow
 

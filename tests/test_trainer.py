@@ -2,8 +2,8 @@
 import keras
 import pytest
 
-from autograder.pool import WorkerPool
-from autograder.trainer import job
+from autograder.trusted.pool import WorkerPool
+from autograder.trusted.trainer import job
 
 pytestmark = pytest.mark.slow
 
@@ -63,9 +63,9 @@ def test_other_backends_grade_the_reference(backend, models, cnn_spec):
 
 def test_no_compiled_point_for_settings_the_grader_cannot_restore(models, cnn_spec):
     """The 'compiled' point used to come from the mere presence of a compile config."""
-    from autograder import trainer
+    from autograder.trusted import trainer
     from autograder.checks import evaluate
-    from autograder.kinds import TaskResult
+    from autograder.trusted.kinds import TaskResult
     from autograder.sandbox.runner import Export
 
     bad = _job(cnn_spec, models["reference"])
@@ -81,7 +81,7 @@ def test_no_compiled_point_for_settings_the_grader_cannot_restore(models, cnn_sp
 
 
 def test_a_job_is_checked_on_arrival_with_the_specs_types(cnn_spec):
-    from autograder import trainer
+    from autograder.trusted import trainer
 
     raw = trainer.job(cnn_spec, "cnn", {"build_cnn": {"ok": False}}, 3)
     arrived = trainer.Job.from_json(raw)

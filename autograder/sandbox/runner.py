@@ -49,7 +49,7 @@ def hidden_paths(course_dir: Path | None) -> list[str]:
     fixtures, tests, benches: :func:`autograder.content.hidden_paths`) and the course
     directory."""
     package = content.PACKAGE_DIR
-    paths = [package / "specs", package / "fixtures", package / "challenges",
+    paths = [package / "specs", package / "fixtures", package / "trusted" / "challenges",
              *content.hidden_paths()]
     if course_dir is not None:
         paths.append(Path(course_dir))

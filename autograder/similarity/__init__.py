@@ -20,7 +20,7 @@ def run(course_dir: Path, assignment: str, out: Path | None = None):
     """Compare every submission of ``assignment`` in ``course_dir``; write the report into
     ``out`` (default: ``<course-dir>/similarity/<id>/``). Returns (html path, csv path,
     comparison)."""
-    from ..workspace import Workspace
+    from ..gradebook.workspace import Workspace
     from . import compare, report, submissions
 
     ws = Workspace(course_dir)

@@ -112,7 +112,7 @@ def load(ws, assignment: str) -> Batch:
     """Every submission of ``assignment`` in the workspace ``ws``, with its grading exports
     where ``course grade`` saved them."""
     from .. import spec as specs
-    from ..workspace import WorkspaceError
+    from ..gradebook.workspace import WorkspaceError
 
     spec = specs.load(assignment)
     students = ws.students(assignment)

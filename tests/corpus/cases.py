@@ -312,7 +312,7 @@ STOLEN = False
 package = os.path.dirname(autograder.__file__)
 root = os.path.dirname(package)
 for path in [os.path.join(package, "specs", "cnn.json"),
-             os.path.join(package, "challenges", "perceptron.py"),
+             os.path.join(package, "trusted", "challenges", "perceptron.py"),
              os.path.join(package, "fixtures", "cnn", "dense_only.py"),
              os.path.join(root, "assignments", "cnn"),
              os.path.join(root, "tests", "test_sandbox.py")]:

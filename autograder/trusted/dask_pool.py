@@ -1,8 +1,8 @@
 """The trusted trainers on a Dask cluster: ``course grade --scheduler tcp://host:8786`` (or
 ``DASK_SCHEDULER_ADDRESS`` set).
 
-:class:`DaskPool` is a :class:`~autograder.trainer_pool.TrainerPool`, as the local
-:class:`~autograder.pool.WorkerPool` is, so grading is the same code with either pool, and
+:class:`DaskPool` is a :class:`~autograder.trusted.trainer_pool.TrainerPool`, as the local
+:class:`~autograder.trusted.pool.WorkerPool` is, so grading is the same code with either pool, and
 gives the same gradebook (tested against a loopback cluster in ``tests/test_dask.py``).
 
 Where each stage runs, and why:
@@ -15,9 +15,9 @@ Where each stage runs, and why:
   of their own. What leaves the grading machine is the trusted job only: plain JSON (the spec,
   exported Keras *configs* and returned values, a seed), small and safe to ship.
 - **Training runs on the workers, never inside the Dask worker process.** Each Dask worker
-  thread hands its jobs to a warm ``python -m autograder.worker`` process of its own (the same
-  trainer processes as local grading, one per worker thread, started by the first job and
-  reused across submissions). So Keras, its global state and its seeds never live in the Dask
+  thread hands its jobs to a warm ``python -m autograder.trusted.worker`` process of its own
+  (the same trainer processes as local grading, one per worker thread, started by the first job
+  and reused across submissions). So Keras, its global state and its seeds never live in the Dask
   worker or its threads; every job reseeds everything (a warm trainer after other jobs trains
   bit-identically to a fresh one: ``tests/test_trainer.py``); a job that overruns its time limit
   or kills its trainer (out of memory, a crash) is that job's failure result, and the trainer is
@@ -42,7 +42,7 @@ from concurrent.futures import Future
 from dataclasses import dataclass, field
 
 from .pool import WorkerPool, WorkerStartError, gpu_ids
-from .settings import DEFAULTS, CourseGrading
+from ..settings import DEFAULTS, CourseGrading
 from .trainer_pool import DEFAULT_TIMEOUT, TrainerPool, failure
 
 GPU = "GPU"

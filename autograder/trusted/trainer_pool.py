@@ -1,12 +1,13 @@
 """What grading asks of a pool of trusted trainers, written once.
 
-Two pools implement it: :class:`autograder.pool.WorkerPool` (warm trainer processes on this
-machine) and :class:`autograder.dask_pool.DaskPool` (the same trainers on a Dask cluster). The
+Two pools implement it: :class:`autograder.trusted.pool.WorkerPool` (warm trainer processes on
+this machine) and :class:`autograder.trusted.dask_pool.DaskPool` (the same trainers on a Dask
+cluster). The
 pipeline, ``course grade``, calibration and preview use only what is here, so grading is one code
 path whichever pool trains.
 
 The failure contract: a job whose model cannot be trained (over its time or memory limit, its
-trainer died) is *that job's* result, a failed :class:`~autograder.kinds.TaskResult` with a
+trainer died) is *that job's* result, a failed :class:`~autograder.trusted.kinds.TaskResult` with a
 message for the student (:func:`failure`); the other jobs go on. Only a pool that cannot train at
 all (no trainer starts, no worker can take the jobs) raises, from ``submit`` or from the future.
 """
@@ -16,7 +17,7 @@ import abc
 from concurrent.futures import Future, as_completed
 from typing import Iterable, Iterator
 
-from .settings import DEFAULTS
+from ..settings import DEFAULTS
 
 DEFAULT_TIMEOUT = DEFAULTS.job_limit()  # seconds a job may run when its caller gives no limit
 
@@ -30,7 +31,7 @@ class TrainerPool(abc.ABC):
 
     @abc.abstractmethod
     def submit(self, job: dict, *, timeout: float = DEFAULT_TIMEOUT) -> Future:
-        """Queue ``job`` (see :func:`autograder.trainer.job`); the future's result is the
+        """Queue ``job`` (see :func:`autograder.trusted.trainer.job`); the future's result is the
         trainer's JSON answer, or :func:`failure` when the job ran over ``timeout`` seconds,
         over its memory limit, or lost its trainer."""
 

@@ -7,7 +7,7 @@ text quotes: ``{{cnn.epochs}}`` is the ``cnn`` task's budget, ``{{cnn.max_params
 caps (also ``max_activations``), ``{{test_cnn_accuracy.threshold}}`` a check's threshold (also
 ``floor`` and ``points``); markdown and test cells are filled in. A ``rules`` cell becomes the
 notebook's "Rules for your models" section, written from the allow-list and the spec
-(:mod:`autograder.rules`).
+(:mod:`autograder.gradebook.rules`).
 
 Cell headers (``# %%`` lines)::
 
@@ -27,8 +27,9 @@ from pathlib import Path
 
 import nbformat
 
-from . import content, rules
-from . import spec as specs
+from .. import content
+from . import rules
+from .. import spec as specs
 
 HEADER = re.compile(r"^# %% \[(markdown|setup|code|solution|test|rules)\](.*)$")
 FROM_SPEC = re.compile(r"\{\{(\w+)\.(\w+)\}\}")

@@ -1,4 +1,4 @@
-"""A warm trusted-trainer process: ``python -m autograder.worker``.
+"""A warm trusted-trainer process: ``python -m autograder.trusted.worker``.
 
 Reads one JSON job per line on stdin, answers one JSON result per line. Imports Keras once.
 Never imports student code: jobs carry configs, not code. Anything the backend prints goes to
@@ -19,7 +19,7 @@ def main() -> None:
     sys.stdout = sys.stderr
     from course import runtime
 
-    parser = argparse.ArgumentParser(prog="python -m autograder.worker")
+    parser = argparse.ArgumentParser(prog="python -m autograder.trusted.worker")
     parser.add_argument("--threads", type=int, default=1, help="CPU threads for the backend")
     runtime.configure(threads=parser.parse_args().threads)
     import keras  # noqa: F401  (paid once per worker)

@@ -3,14 +3,14 @@
 Runs in processes that never import student code. A :class:`Job` travels as plain JSON: the spec
 (validated again on arrival by the same :func:`autograder.spec.from_dict` as in the grading
 process: budgets, data, options), the task's name, the sandbox's exports for that task's calls,
-and the task's seed. The result is plain JSON too (:class:`autograder.kinds.TaskResult`).
+and the task's seed. The result is plain JSON too (:class:`autograder.trusted.kinds.TaskResult`).
 """
 from __future__ import annotations
 
 import dataclasses
 
 from . import kinds
-from . import spec as specs
+from .. import spec as specs
 
 
 class JobError(ValueError):

@@ -2,7 +2,7 @@
 
 ``release`` writes the source notebook from the assignment text and runs nbgrader's
 ``generate_assignment``; ``grade`` runs the sandbox/trainer pipeline and then nbgrader's
-``Autograde`` with :class:`~autograder.fill_grades.FillGrades` in place of ``Execute``;
+``Autograde`` with :class:`~autograder.gradebook.fill_grades.FillGrades` in place of ``Execute``;
 ``feedback`` and ``export_csv`` are nbgrader's own. An ``nbgrader_config.py`` is written too, so
 that plain ``nbgrader autograde`` in the same directory still grades (by executing notebooks).
 """

@@ -65,7 +65,7 @@ REFERENCE = "solutions.transformer:scaled_dot_product_attention"  # course conte
 def _reference():
     """The reference function, from the course content (students' installs do not hold it,
     so this module holds no attention code of its own)."""
-    from .. import content
+    from ... import content
 
     return content.solution_function(REFERENCE)
 

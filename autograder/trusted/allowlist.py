@@ -7,7 +7,8 @@ calls, operators and slicing on tensors, and the course library's layers. Refuse
 layers (Python bytecode), student-defined classes, layers that load files or wrap foreign code,
 and embedded arrays (tables of numbers: trained weights smuggled in a config look the same as
 a fixed table, so both are refused, and the refusal names the course layer that makes a fixed
-sine table). The same tables write each notebook's rules section (:mod:`autograder.rules`).
+sine table). The same tables write each notebook's rules section
+(:mod:`autograder.gradebook.rules`).
 """
 from __future__ import annotations
 

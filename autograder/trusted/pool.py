@@ -1,15 +1,14 @@
 """Warm trusted-trainer processes, reused across submissions, fed from any thread.
 
-Each worker (``python -m autograder.worker``) imports Keras once, then runs job after job. One
-dispatcher thread owns the processes: :meth:`WorkerPool.submit` queues a job and returns a
-``Future``, so sandboxes and training overlap (a submission's jobs start as soon as its sandbox
-is done). A job that overruns its time limit, grows its trainer past its memory limit (the
-task budget's ``memory_mb``, else the ``trainer_memory_mb`` setting; resident memory, polled every
-0.1 s) or kills its worker (a crash) is that job's failure, and the worker is replaced, so
-grading goes on. Sized to the machine: on
-GPUs, one trainer per GPU to start with, then as many as the GPU's memory holds at the footprint
-the first job measured (:mod:`autograder.gpu_share`; ``per_gpu`` fixes the number); without a GPU,
-one per core group.
+Each worker (``python -m autograder.trusted.worker``) imports Keras once, then runs job after job.
+One dispatcher thread owns the processes: :meth:`WorkerPool.submit` queues a job and returns a
+``Future``, so sandboxes and training overlap (a submission's jobs start as soon as its sandbox is
+done). A job that overruns its time limit, grows its trainer past its memory limit (the task
+budget's ``memory_mb``, else the ``trainer_memory_mb`` setting; resident memory, polled every 0.1 s)
+or kills its worker (a crash) is that job's failure, and the worker is replaced, so grading goes on.
+Sized to the machine: on GPUs, one trainer per GPU to start with, then as many as the GPU's memory
+holds at the footprint the first job measured (:mod:`autograder.trusted.gpu_share`; ``per_gpu``
+fixes the number); without a GPU, one per core group.
 """
 from __future__ import annotations
 
@@ -27,7 +26,7 @@ from concurrent.futures import Future
 from dataclasses import dataclass, field
 
 from . import gpu_share
-from .settings import DEFAULTS, CourseGrading
+from ..settings import DEFAULTS, CourseGrading
 from .trainer_pool import DEFAULT_TIMEOUT, TrainerPool, failure
 
 def memory_limit_mb(job: dict, settings: CourseGrading = DEFAULTS) -> int:
@@ -110,7 +109,7 @@ class _Worker:
     def start(self) -> None:
         self.log = tempfile.TemporaryFile()
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "autograder.worker", "--threads", str(self.threads)],
+            [sys.executable, "-m", "autograder.trusted.worker", "--threads", str(self.threads)],
             env={**os.environ, **self.env}, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
             stderr=self.log, text=True, bufsize=1)
         line = _readline(self.proc, self.start_seconds)

@@ -15,7 +15,7 @@ from nbformat.v4 import new_markdown_cell, new_output
 from nbgrader.preprocessors import NbGraderPreprocessor
 from traitlets import Unicode
 
-from .sandbox import isolation
+from ..sandbox import isolation
 from .results import result_path
 
 

@@ -3,7 +3,7 @@ grading time (from a seed the notebook never sees); only numbers come back, and 
 side scores them.
 
 The inputs and the scoring come from a *challenge*, a small NumPy module in
-``autograder/challenges/`` (hidden from the sandbox) with two functions:
+``autograder/trusted/challenges/`` (hidden from the sandbox) with two functions:
 ``make(seed, **kwargs) -> [{"args": [...], "kwargs": {...}}, ...]`` and
 ``score(seed, outputs, **kwargs) -> {"metrics": {...}, "message": str, ...}``, where
 ``outputs[i]`` is ``{"value": ..., "error": None}`` or ``{"value": None, "error": why}``.
@@ -15,14 +15,14 @@ from __future__ import annotations
 
 import importlib
 
-from ..sandbox import protocol
+from ...sandbox import protocol
 from . import public
 from .result import TaskResult
 
 
 def challenge(task):
     name = task.options["challenge"]["name"]
-    return importlib.import_module(f"autograder.challenges.{name}")
+    return importlib.import_module(f"autograder.trusted.challenges.{name}")
 
 
 def _kwargs(task) -> dict:

@@ -1,9 +1,9 @@
 """The "Rules for your models" section of every assignment notebook, written at release time
 from the allow-list and the assignment's spec, so the rules a student reads are the rules the
-grader applies (``# %% [rules]`` in an assignment source; :mod:`autograder.notebooks`)."""
+grader applies (``# %% [rules]`` in an assignment source; :mod:`autograder.gradebook.notebooks`)."""
 from __future__ import annotations
 
-from . import allowlist, cost
+from ..trusted import allowlist, cost
 
 HEADING = "## Rules for your models"
 MODEL_KINDS = ("classifier", "gan")  # task kinds whose functions return models
