@@ -60,10 +60,9 @@ def build_parser() -> argparse.ArgumentParser:
     _assignment(p)
     _course_dir(p)
     p.add_argument("--student", action="append", help="grade only this student (repeatable)")
-    p.add_argument("--scheduler", metavar="ADDRESS", default=os.environ.get(
-                   "DASK_SCHEDULER_ADDRESS"), help="train on the Dask cluster at this scheduler "
-                   "(tcp://HOST:8786; default: $DASK_SCHEDULER_ADDRESS, else local trainers); "
-                   "sandboxes stay on this machine")
+    p.add_argument("--scheduler", metavar="ADDRESS", help="train on the Dask cluster at this "
+                   "scheduler (tcp://HOST:8786; default: $DASK_SCHEDULER_ADDRESS, else local "
+                   "trainers); sandboxes stay on this machine")
     p.add_argument("--gpu", action="store_true", help="with --scheduler: train only on "
                    "workers started with --resources GPU=1 (default: on them if there are any)")
     p.add_argument("--force", action="store_true", help="grade again submissions already "
@@ -217,7 +216,7 @@ def _dispatch(args) -> int:
 
         if preview.unavailable(specs.load(args.assignment)):  # scored against the reference
             content.root()  # no content: stop here, saying how to name it
-        from .trusted.dask_pool import DaskPool, DaskPoolError
+        from .trusted.dask_pool import DaskPool, DaskPoolError, scheduler_address
         from .trusted.pool import WorkerPool
         from .sandbox import isolation
 
@@ -227,8 +226,9 @@ def _dispatch(args) -> int:
             grading.check_isolation(True)  # refuse before any trainer starts
 
         try:
-            with (DaskPool(args.scheduler, gpu=args.gpu or None, settings=chosen)
-                  if args.scheduler else WorkerPool(settings=chosen)) as pool:
+            address = scheduler_address(args.scheduler)
+            with (DaskPool(address, gpu=args.gpu or None, settings=chosen)
+                  if address else WorkerPool(settings=chosen)) as pool:
                 report = grading.grade(ws, args.assignment, students=args.student, pool=pool,
                                        force=args.force, settings=chosen)
                 sizing = pool.sizing

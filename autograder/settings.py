@@ -98,6 +98,9 @@ def load(course_dir: Path | None = None, overrides: dict | None = None) -> Cours
             config = PyFileConfigLoader(CONFIG, path=str(course_dir)).load_config()
         except ConfigFileNotFound:
             config = None
+        except Exception as err:  # the instructor's Python file: a typo in it, say where
+            raise SettingsError(f"cannot read {Path(course_dir) / CONFIG}: "
+                                f"{type(err).__name__}: {err}") from None
     try:
         settings = CourseGrading(config=config) if config is not None else CourseGrading()
         for name, value in (overrides or {}).items():

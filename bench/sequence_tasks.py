@@ -7,10 +7,12 @@ dense network over the flattened input, 1-D convolution stacks with global pooli
 dilated), a recurrent layer fed the whole sequence as one step, bags of steps or tokens, and the
 transformer block (reading the query's position, or pooling like the Keras textbook example).
 
-Run: .venv/bin/python bench/sequence_tasks.py [--tasks switch_memory,where_is,address_lookup]
-     [--seeds 0,1] [--backend jax] [--epochs 40] [--out bench/results/sequence_tasks.md]
-Each run trains with Adam, batch 64, early stopping on validation loss (patience 15, best weights
-restored), and scores on the task's test split. Rows are appended to the output as they finish.
+Run: .venv/bin/python bench/sequence_tasks.py
+     [--tasks switch_memory,where_is,address_lookup,kv_latest] [--seeds 0,1] [--backend jax]
+     [--epochs 40] [--patience 15] [--out bench/results/sequence_tasks.md]
+Each run trains with Adam, batch 64, early stopping on validation loss (--patience, 15 by
+default; best weights restored), and scores on the task's test split. Rows are appended to the
+output as they finish.
 """
 from __future__ import annotations
 
@@ -91,15 +93,16 @@ def token_families(seq_len, vocab_size, classes):
 
     from course.layers import TokenAndPositionEmbedding
 
-    def block(read="last", positions=True, dim=32, heads=2, ff=64):
+    def block(read="last", positions=True, dim=32, heads=2, ff=64, lr=3e-3, dropout=0.0):
         tokens = keras.Input((seq_len,), dtype="int32")
         x = (TokenAndPositionEmbedding(seq_len, vocab_size, dim) if positions
              else layers.Embedding(vocab_size, dim))(tokens)
-        x = layers.LayerNormalization()(x + layers.MultiHeadAttention(heads, dim // heads)(x, x))
+        attended = layers.Dropout(dropout)(layers.MultiHeadAttention(heads, dim // heads)(x, x))
+        x = layers.LayerNormalization()(x + attended)
         ff_out = layers.Dense(dim)(layers.Dense(ff, activation="relu")(x))
-        x = layers.LayerNormalization()(x + ff_out)
+        x = layers.LayerNormalization()(x + layers.Dropout(dropout)(ff_out))
         x = x[:, -1, :] if read == "last" else layers.GlobalAveragePooling1D()(x)
-        return _compile(keras.Model(tokens, layers.Dense(classes)(x)))
+        return _compile(keras.Model(tokens, layers.Dense(classes)(x)), lr)
 
     def recurrent(units):
         tokens = keras.Input((seq_len,), dtype="int32")
@@ -131,6 +134,10 @@ def token_families(seq_len, vocab_size, classes):
         "block, reads the query (x[:, -1, :])": ("transformer", block),
         "block, average pooling (textbook)": ("transformer", lambda: block(read="mean")),
         "block, dim 64, 4 heads": ("transformer", lambda: block(dim=64, heads=4, ff=128)),
+        "block reads the query, Adam 1e-3, dropout 0.1": (
+            "transformer", lambda: block(lr=1e-3, dropout=0.1)),
+        "block, average pooling, Adam 1e-3, dropout 0.1 (textbook settings)": (
+            "transformer", lambda: block(read="mean", lr=1e-3, dropout=0.1)),
         "block without positions": ("attention, no positions", lambda: block(positions=False)),
         "GRU(48) (the block's parameters)": ("recurrent", lambda: recurrent(48)),
         "GRU(128)": ("recurrent", lambda: recurrent(128)),
@@ -161,8 +168,40 @@ def _address_lookup(seq_len=16, values=16):
     return splits, token_families(seq_len + 1, 1 + values + seq_len, splits.num_classes)
 
 
+def kv_latest_task(n, *, rng, pairs=12, keys=8, values=8):
+    """Key-value recall, the latest write winning: ``pairs`` tokens, each one (key, value) pair
+    (id 1 + key * values + value), then the query "key q?" (id 1 + keys * values + q) for a key
+    written at least twice; the label is the value of q's last pair. Order matters (a bag sees
+    the pairs but not which came last); a recurrent reader must keep a table of ``keys``
+    entries; one attention layer reading the query can look the pairs up by content, the
+    latest through the position embedding."""
+    import numpy as np
+
+    k = rng.integers(0, keys, size=(n, pairs))
+    v = rng.integers(0, values, size=(n, pairs))
+    x = np.zeros((n, pairs + 1), dtype="int32")
+    x[:, :pairs] = 1 + k * values + v
+    y = np.zeros(n, dtype="int32")
+    for i in range(n):
+        counts = np.bincount(k[i], minlength=keys)
+        candidates = np.flatnonzero(counts >= 2)
+        q = rng.choice(candidates) if len(candidates) else k[i, -1]
+        last = np.flatnonzero(k[i] == q)[-1]
+        x[i, pairs] = 1 + keys * values + q
+        y[i] = v[i, last]
+    return x, y
+
+
+def _kv_latest(pairs=12, keys=8, values=8):
+    from course.sequences import _drawn
+
+    splits = _drawn(kv_latest_task, 0, (4000, 1000, 2000), values, pairs=pairs, keys=keys,
+                    values=values)
+    return splits, token_families(pairs + 1, 1 + keys * values + keys, values)
+
+
 TASKS = {"switch_memory": _switch_memory, "where_is": _where_is,  # name -> (splits, families)
-         "address_lookup": _address_lookup}
+         "address_lookup": _address_lookup, "kv_latest": _kv_latest}
 
 
 HEADER = ("| task | model | family | backend | seed | params | epochs run | test accuracy | "
@@ -184,6 +223,7 @@ def main(argv=None):
     parser.add_argument("--seeds", default="0,1")
     parser.add_argument("--backend", default=os.environ.get("KERAS_BACKEND", "jax"))
     parser.add_argument("--epochs", type=int, default=40)
+    parser.add_argument("--patience", type=int, default=15)
     parser.add_argument("--only", default="", help="comma-separated model names (default all)")
     parser.add_argument("--out", default=str(ROOT / "bench" / "results" / "sequence_tasks.md"))
     args = parser.parse_args(argv)
@@ -207,7 +247,7 @@ def main(argv=None):
                 history = model.fit(
                     splits.x_train, splits.y_train, epochs=args.epochs, batch_size=64, verbose=0,
                     validation_data=(splits.x_val, splits.y_val),
-                    callbacks=[keras.callbacks.EarlyStopping(patience=15,
+                    callbacks=[keras.callbacks.EarlyStopping(patience=args.patience,
                                                              restore_best_weights=True)])
                 seconds = time.perf_counter() - start
                 accuracy = model.evaluate(splits.x_test, splits.y_test, verbose=0)[1]

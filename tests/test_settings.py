@@ -55,6 +55,13 @@ def test_an_unusable_value_is_refused_naming_the_setting(tmp_path, capsys, line,
     assert named in err and "course grade --help" in err
 
 
+def test_a_broken_course_config_is_named(tmp_path):
+    course = _course(tmp_path, "c.CourseGrading.workers = (")
+    with pytest.raises(settings.SettingsError, match="cannot read .*nbgrader_config.py: "
+                                                     "SyntaxError"):
+        settings.load(course)
+
+
 def test_grade_help_lists_every_grading_setting(capsys):
     with pytest.raises(SystemExit):
         cli.main(["grade", "--help"])

@@ -51,6 +51,15 @@ WORKER_HINT = ("start a worker per GPU on each GPU machine: CUDA_VISIBLE_DEVICES
                "{address} --nthreads 1)")
 
 
+SCHEDULER_ENV = "DASK_SCHEDULER_ADDRESS"  # Dask's own variable for where the scheduler is
+
+
+def scheduler_address(given: str | None = None) -> str | None:
+    """The scheduler to train on: ``given`` (``--scheduler``), else ``$DASK_SCHEDULER_ADDRESS``,
+    else None (train locally)."""
+    return given or os.environ.get(SCHEDULER_ENV) or None
+
+
 class DaskPoolError(RuntimeError):
     """The cluster cannot grade (unreachable, no worker, a worker's installation is broken)."""
 
@@ -137,7 +146,7 @@ class DaskPool(TrainerPool):
     workers: dict = field(default_factory=dict)  # address -> scheduler's worker info (at start)
 
     def __post_init__(self):
-        self.address = self.address or os.environ.get("DASK_SCHEDULER_ADDRESS") or None
+        self.address = scheduler_address(self.address)
         self.resources: dict = {}
         self._token = uuid.uuid4().hex
         self._own_client = False
