@@ -224,14 +224,15 @@ def main(argv=None):
     parser.add_argument("--backend", default=os.environ.get("KERAS_BACKEND", "jax"))
     parser.add_argument("--epochs", type=int, default=40)
     parser.add_argument("--patience", type=int, default=15)
-    parser.add_argument("--only", default="", help="comma-separated model names (default all)")
+    parser.add_argument("--only", default="", help="model names separated by ';' (they hold "
+                        "commas; default all)")
     parser.add_argument("--out", default=str(ROOT / "bench" / "results" / "sequence_tasks.md"))
     args = parser.parse_args(argv)
     os.environ["KERAS_BACKEND"] = args.backend
     import keras
 
     out = Path(args.out)
-    only = set(filter(None, args.only.split(",")))
+    only = set(filter(None, args.only.split(";")))
     for task in args.tasks.split(","):
         splits, families = TASKS[task]()
         for seed in map(int, args.seeds.split(",")):
