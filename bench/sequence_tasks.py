@@ -217,6 +217,24 @@ def append_row(out: Path, row: str) -> None:
         handle.write(row + "\n")
 
 
+def builders(chosen: str, splits) -> dict:
+    """name -> (family, builder) for the transformer builders named in ``chosen``."""
+    sys.path.insert(0, str(ROOT / "bench"))
+    from measure_rnn import load_builder
+
+    vocab = 1 + max(int(x.max()) for x in (splits.x_train, splits.x_val, splits.x_test))
+    shape = (splits.x_train.shape[1], vocab, splits.num_classes)
+    out = {}
+    for source in filter(None, chosen.split(";")):
+        if source.startswith("style:"):
+            text = (ROOT / "tests" / "styles" / f"{source[6:]}.py").read_text()
+            build = load_builder("transformer", "build_transformer", "code:" + text, {})
+        else:
+            build = load_builder("transformer", "build_transformer", source, {})
+        out[source] = ("course builder", lambda build=build: build(*shape))
+    return out
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--tasks", default="switch_memory,where_is")
@@ -226,6 +244,9 @@ def main(argv=None):
     parser.add_argument("--patience", type=int, default=15)
     parser.add_argument("--only", default="", help="model names separated by ';' (they hold "
                         "commas; default all)")
+    parser.add_argument("--builders", default="", help="also train the course's own builders "
+                        "(token tasks): ';'-separated ref, fixture:NAME (autograder/fixtures/"
+                        "transformer/NAME.py) or style:NAME (tests/styles/NAME.py)")
     parser.add_argument("--out", default=str(ROOT / "bench" / "results" / "sequence_tasks.md"))
     args = parser.parse_args(argv)
     os.environ["KERAS_BACKEND"] = args.backend
@@ -235,6 +256,7 @@ def main(argv=None):
     only = set(filter(None, args.only.split(";")))
     for task in args.tasks.split(","):
         splits, families = TASKS[task]()
+        families = {**families, **builders(args.builders, splits)}
         for seed in map(int, args.seeds.split(",")):
             for name, (family, build) in families.items():
                 if only and name not in only:
