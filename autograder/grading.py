@@ -19,10 +19,11 @@ from course import runtime
 from . import checks as chk
 from . import pipeline
 from . import spec as specs
+from .gradebook.workspace import Workspace, WorkspaceError
 from .sandbox import isolation
 from .settings import CourseGrading
 from .settings import load as settings_from
-from .gradebook.workspace import Workspace, WorkspaceError
+
 
 def check_isolation(required: bool) -> None:
     """Refuse (``required``: the ``require_isolation`` setting) or warn, once per batch, where

@@ -22,13 +22,13 @@ from pathlib import Path
 from tqdm.auto import tqdm
 
 from . import checks as chk
+from .sandbox import runner
+from .settings import DEFAULTS, CourseGrading
+from .spec import Spec
 from .trusted import kinds, trainer
 from .trusted.kinds import TaskResult
 from .trusted.pool import WorkerPool
-from .settings import DEFAULTS, CourseGrading
 from .trusted.trainer_pool import TrainerPool
-from .sandbox import runner
-from .spec import Spec
 
 
 @dataclass

@@ -25,9 +25,10 @@ import time
 from concurrent.futures import Future
 from dataclasses import dataclass, field
 
-from . import gpu_share
 from ..settings import DEFAULTS, CourseGrading
+from . import gpu_share
 from .trainer_pool import DEFAULT_TIMEOUT, TrainerPool, failure
+
 
 def memory_limit_mb(job: dict, settings: CourseGrading = DEFAULTS) -> int:
     """The memory one job may take: its task budget's ``memory_mb``, else the setting's."""
