@@ -168,35 +168,10 @@ def _address_lookup(seq_len=16, values=16):
     return splits, token_families(seq_len + 1, 1 + values + seq_len, splits.num_classes)
 
 
-def kv_latest_task(n, *, rng, pairs=12, keys=8, values=8):
-    """Key-value recall, the latest write winning: ``pairs`` tokens, each one (key, value) pair
-    (id 1 + key * values + value), then the query "key q?" (id 1 + keys * values + q) for a key
-    written at least twice; the label is the value of q's last pair. Order matters (a bag sees
-    the pairs but not which came last); a recurrent reader must keep a table of ``keys``
-    entries; one attention layer reading the query can look the pairs up by content, the
-    latest through the position embedding."""
-    import numpy as np
-
-    k = rng.integers(0, keys, size=(n, pairs))
-    v = rng.integers(0, values, size=(n, pairs))
-    x = np.zeros((n, pairs + 1), dtype="int32")
-    x[:, :pairs] = 1 + k * values + v
-    y = np.zeros(n, dtype="int32")
-    for i in range(n):
-        counts = np.bincount(k[i], minlength=keys)
-        candidates = np.flatnonzero(counts >= 2)
-        q = rng.choice(candidates) if len(candidates) else k[i, -1]
-        last = np.flatnonzero(k[i] == q)[-1]
-        x[i, pairs] = 1 + keys * values + q
-        y[i] = v[i, last]
-    return x, y
-
-
 def _kv_latest(pairs=12, keys=8, values=8):
-    from course.sequences import _drawn
+    from course import sequences
 
-    splits = _drawn(kv_latest_task, 0, (4000, 1000, 2000), values, pairs=pairs, keys=keys,
-                    values=values)
+    splits = sequences.load_latest_value(pairs=pairs, keys=keys, values=values)
     return splits, token_families(pairs + 1, 1 + keys * values + keys, values)
 
 

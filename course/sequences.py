@@ -208,10 +208,47 @@ def load_address_lookup(seq_len: int = 16, values: int = 16, seed: int = 0, n_tr
                   seq_len=seq_len, values=values)
 
 
+def latest_value_task(n: int, *, pairs: int = 12, keys: int = 8, values: int = 8,
+                      rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """``n`` token sequences: ``pairs`` writes, each one (key, value) pair as one token, then the
+    query "key q?" for a key written at least twice; the label is the value of q's *last* write.
+
+    Ids: 0 is never drawn, the pair (k, v) is ``1 + k * values + v``, "key q?" is
+    ``1 + keys * values + q``, so ``vocab_size = 1 + keys * values + keys``. Attention reads the
+    answer at the query's position: the query is compared with every pair's key and the latest
+    match comes back (its position embedding tells which is latest). A bag of tokens sees the
+    writes but not their order; a recurrent network must keep a table of ``keys`` entries; a
+    dense layer over the flattened sequence must learn every (position, key) comparison apart.
+    """
+    k = rng.integers(0, keys, size=(n, pairs))
+    v = rng.integers(0, values, size=(n, pairs))
+    x = np.zeros((n, pairs + 1), dtype="int32")
+    x[:, :pairs] = 1 + k * values + v
+    y = np.zeros(n, dtype="int32")
+    for i in range(n):
+        twice = np.flatnonzero(np.bincount(k[i], minlength=keys) >= 2)
+        q = rng.choice(twice) if len(twice) else k[i, -1]
+        x[i, pairs] = 1 + keys * values + q
+        y[i] = v[i, np.flatnonzero(k[i] == q)[-1]]
+    return x, y
+
+
+@lru_cache(maxsize=8)
+def load_latest_value(pairs: int = 12, keys: int = 8, values: int = 8, seed: int = 0,
+                      n_train: int = 4000, n_val: int = 1000, n_test: int = 2000) -> Splits:
+    """"What did the last write to key q store?" (:func:`latest_value_task`).
+
+    x is int32 (N, pairs + 1) with ids in [0, 1 + keys * values + keys); y the value.
+    """
+    return _drawn(latest_value_task, seed, (n_train, n_val, n_test), values, pairs=pairs,
+                  keys=keys, values=values)
+
+
 LOADERS = {
     "sequential_digits": load_sequential_digits,
     "first_half": load_first_half,
     "switch_memory": load_switch_memory,
     "where_is": load_where_is,
     "address_lookup": load_address_lookup,
+    "latest_value": load_latest_value,
 }

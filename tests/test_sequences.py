@@ -107,6 +107,21 @@ def test_address_lookup_answers_the_value_stored_where_the_query_points():
     assert not np.array_equal(s.x_test, sequences.load_address_lookup(seed=1).x_test)
 
 
+def test_latest_value_answers_the_last_write_to_the_queried_key():
+    s = sequences.load_latest_value(pairs=12, keys=8, values=8, seed=0)
+    assert s.x_train.shape == (4000, 13) and s.x_train.dtype == np.int32 and s.num_classes == 8
+    pairs, query = s.x_test[:, :12] - 1, s.x_test[:, 12] - 1 - 64
+    assert pairs.min() >= 0 and pairs.max() < 64 and query.min() >= 0 and query.max() < 8
+    keys, values = pairs // 8, pairs % 8
+    for k, v, q, y in zip(keys, values, query, s.y_test):
+        assert (k == q).sum() >= 2  # written twice at least: order decides the answer
+        assert v[np.flatnonzero(k == q)[-1]] == y
+    first = np.array([v[np.flatnonzero(k == q)[0]] for k, v, q in zip(keys, values, query)])
+    assert (first != s.y_test).mean() > 0.6  # the first write is usually not the answer
+    assert np.bincount(s.y_train, minlength=8).min() > 400
+    assert not np.array_equal(s.x_test, sequences.load_latest_value(seed=1).x_test)
+
+
 def _logistic_accuracy(x_train, y_train, x_test, y_test):
     from sklearn.linear_model import LogisticRegression
     from sklearn.preprocessing import StandardScaler
