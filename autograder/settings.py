@@ -20,7 +20,7 @@ from pathlib import Path
 
 from traitlets import Bool, Enum, Float, Int
 from traitlets.config import Configurable
-from traitlets.config.loader import ConfigFileNotFound, PyFileConfigLoader
+from traitlets.config.loader import PyFileConfigLoader
 
 CONFIG = "nbgrader_config.py"
 
@@ -96,8 +96,6 @@ def load(course_dir: Path | None = None, overrides: dict | None = None) -> Cours
     if course_dir is not None and (Path(course_dir) / CONFIG).is_file():
         try:
             config = PyFileConfigLoader(CONFIG, path=str(course_dir)).load_config()
-        except ConfigFileNotFound:
-            config = None
         except Exception as err:  # the instructor's Python file: a typo in it, say where
             raise SettingsError(f"cannot read {Path(course_dir) / CONFIG}: "
                                 f"{type(err).__name__}: {err}") from None

@@ -3,8 +3,8 @@
 A spec says which functions a submission must define (and how the sandbox calls them), the
 *tasks* the trusted side runs on what the sandbox exported (each of a kind: ``classifier``,
 ``values`` or ``gan``, see :mod:`autograder.trusted.kinds`), and the checks with their points.
-Thresholds, budgets and caps live here, not in code. The same :func:`from_dict` validates the file in the
-grading process and the job in every trusted worker, so defaults exist once.
+Thresholds, budgets and caps live here, not in code. The same :func:`from_dict` validates the
+file in the grading process and the job in every trusted worker, so defaults exist once.
 """
 from __future__ import annotations
 
@@ -139,23 +139,43 @@ BUDGETS = {
 }
 
 
+def _checked_keys(values: dict, table: tuple[dict, dict], kind: str, where: str, *,
+                  allowed: str, wrong, hint: str = "") -> None:
+    """Refuse a key of ``values`` that ``table`` (required, optional: key -> type) does not
+    name, a value for which ``wrong(value, type)`` says what was expected instead, and a
+    required key that is missing."""
+    required, optional = table
+    known = {**required, **optional}
+    for key, value in values.items():
+        if key not in known:
+            raise SpecError(f"{where}: unknown key {key!r} for a {kind} task; expected some of "
+                            f"{allowed} (a misspelling?)")
+        expected = wrong(value, known[key])
+        if expected:
+            raise SpecError(f"{where}.{key}: expected {expected}, got {value!r}")
+    for key in required:
+        if key not in values:
+            raise SpecError(f"{where}: missing {key!r}, which a {kind} task needs"
+                            + hint.format(key=key))
+
+
+def _not_positive(value, kind) -> str | None:
+    if isinstance(value, bool) or not isinstance(value, kind) or value <= 0:
+        return "a positive integer" if kind is int else "a positive number"
+    return None
+
+
+def _not_of_type(value, kind) -> str | None:
+    return kind.__name__ if isinstance(value, bool) or not isinstance(value, kind) else None
+
+
 def _budget(kind: str, raw, where: str) -> dict:
     """The task's budget, checked against :data:`BUDGETS` (keys, types, positive values)."""
-    required, optional = BUDGETS[kind]
-    known = {**required, **optional}
     if not isinstance(raw, dict):
         raise SpecError(f"{where}.budget: expected an object like {{\"epochs\": 10}}, got {raw!r}")
-    for key, value in raw.items():
-        if key not in known:
-            raise SpecError(f"{where}.budget: unknown key {key!r} for a {kind} task; expected "
-                            f"some of {', '.join(known)} (a misspelling?)")
-        if isinstance(value, bool) or not isinstance(value, known[key]) or value <= 0:
-            kind_name = "a positive integer" if known[key] is int else "a positive number"
-            raise SpecError(f"{where}.budget.{key}: expected {kind_name}, got {value!r}")
-    for key in required:
-        if key not in raw:
-            raise SpecError(f"{where}.budget: missing {key!r}, which a {kind} task needs "
-                            f"(e.g. \"{key}\": 10)")
+    _checked_keys(raw, BUDGETS[kind], kind, f"{where}.budget",
+                  allowed=", ".join({**BUDGETS[kind][0], **BUDGETS[kind][1]}),
+                  wrong=_not_positive, hint=' (e.g. "{key}": 10)')
     return dict(raw)
 
 
@@ -169,18 +189,10 @@ OPTIONS = {
 
 def _options(kind: str, raw: dict, where: str) -> dict:
     """The task's other keys, checked against :data:`OPTIONS`."""
-    required, optional = OPTIONS[kind]
-    known = {**required, **optional}
     options = {k: v for k, v in raw.items() if k not in TASK_KEYS}
-    for key, value in options.items():
-        if key not in known:
-            raise SpecError(f"{where}: unknown key {key!r} for a {kind} task; expected some of "
-                            f"{', '.join(sorted(TASK_KEYS | set(known)))} (a misspelling?)")
-        if isinstance(value, bool) or not isinstance(value, known[key]):
-            raise SpecError(f"{where}.{key}: expected {known[key].__name__}, got {value!r}")
-    for key in required:
-        if key not in options:
-            raise SpecError(f"{where}: missing {key!r}, which a {kind} task needs")
+    known = {*OPTIONS[kind][0], *OPTIONS[kind][1]}
+    _checked_keys(options, OPTIONS[kind], kind, where,
+                  allowed=", ".join(sorted(TASK_KEYS | known)), wrong=_not_of_type)
     if kind == "values":
         _named(options["challenge"], f"{where}.challenge", challenges())
     return options

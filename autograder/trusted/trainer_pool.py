@@ -1,10 +1,9 @@
 """What grading asks of a pool of trusted trainers, written once.
 
-Two pools implement it: :class:`autograder.trusted.pool.WorkerPool` (warm trainer processes on
-this machine) and :class:`autograder.trusted.dask_pool.DaskPool` (the same trainers on a Dask
-cluster). The
-pipeline, ``course grade``, calibration and preview use only what is here, so grading is one code
-path whichever pool trains.
+Two pools implement it: :class:`autograder.trusted.pool.WorkerPool` (warm trainer processes on this
+machine) and :class:`autograder.trusted.dask_pool.DaskPool` (the same trainers on a Dask cluster).
+The pipeline, ``course grade``, calibration and preview use only what is here, so grading is one
+code path whichever pool trains.
 
 The failure contract: a job whose model cannot be trained (over its time or memory limit, its
 trainer died) is *that job's* result, a failed :class:`~autograder.trusted.kinds.TaskResult` with a

@@ -24,8 +24,8 @@ def main() -> None:
     runtime.configure(threads=parser.parse_args().threads)
     import keras  # noqa: F401  (paid once per worker)
 
-    from .kinds import TaskResult
     from .trainer import run
+    from .trainer_pool import failure
 
     channel.write(json.dumps({"ready": str(runtime.detect_device())}) + "\n")
     for line in sys.stdin:
@@ -35,9 +35,8 @@ def main() -> None:
         try:
             result = run(job)
         except Exception:  # a grader bug must not cost the other submissions their worker
-            result = TaskResult.failure(
-                job.get("task", "?"), "?", "internal grader error (not your fault; tell the "
-                "instructor):\n" + traceback.format_exc(limit=4)).to_json()
+            result = failure(job, "internal grader error (not your fault; tell the "
+                                  "instructor):\n" + traceback.format_exc(limit=4))
         channel.write(json.dumps(result) + "\n")
 
 
