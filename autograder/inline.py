@@ -16,11 +16,12 @@ from pathlib import Path
 
 from . import checks as chk
 from . import spec as specs
-from .trusted.kinds import TaskResult
 from .pipeline import Plan
-from .trusted.pool import WorkerPool
 from .sandbox.child import run_call
 from .sandbox.runner import Export
+from .settings import CONFIG
+from .trusted.kinds import TaskResult
+from .trusted.pool import WorkerPool
 
 _RESULTS: dict[tuple[str, str], TaskResult] = {}
 
@@ -48,7 +49,7 @@ def course_seed(start: Path | None = None) -> int:
     here = Path(start or Path.cwd()).resolve()
     for folder in [here, *here.parents]:
         seed_file = folder / "grading_seed"
-        if seed_file.is_file() and (folder / "nbgrader_config.py").is_file():
+        if seed_file.is_file() and (folder / CONFIG).is_file():
             try:
                 return int(seed_file.read_text().strip())
             except ValueError:

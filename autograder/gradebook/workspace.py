@@ -19,6 +19,7 @@ from contextlib import redirect_stderr
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..settings import CONFIG
 from . import notebooks
 from .results import result_path
 
@@ -121,7 +122,7 @@ class Workspace:
         """The course directory, with an ``nbgrader_config.py`` unless it has one (the
         instructor's settings in it, nbgrader's and ``c.CourseGrading``'s, are kept)."""
         self.root.mkdir(parents=True, exist_ok=True)
-        config = self.root / "nbgrader_config.py"
+        config = self.root / CONFIG
         if not config.exists():
             config.write_text(CONFIG_FILE)
 
