@@ -140,20 +140,26 @@ def train_cases(spec: specs.Spec, chosen: list[Case], exports: dict, keymap: dic
                 progress: bool) -> list[Outcome]:
     """Every (case, seed) through the trusted trainer on ``backend``."""
     env = {"KERAS_BACKEND": backend, "CUDA_VISIBLE_DEVICES": ""}
-    jobs, views = [], {}
+    # Cases that differ only in other functions (attention mistakes beside the reference's
+    # model) send the same job: training is deterministic, so each distinct job runs once.
+    jobs, views, sharing = {}, {}, {}
     for case in chosen:
         for seed, plan in plans.items():
             view = _seed_view(exports[case.name], keymap[seed])
             views[(case.name, seed)] = view
             if view.ok:
-                jobs += [((case.name, seed, task), job) for task, job in plan.jobs(view).items()]
+                for task, job in plan.jobs(view).items():
+                    text = json.dumps(job, sort_keys=True)
+                    jobs.setdefault(text, job)
+                    sharing.setdefault(text, []).append((case.name, seed, task))
     results: dict = {}
     with WorkerPool(size=workers, envs=[env]) as pool, \
             tqdm(total=len(jobs), desc=f"train {spec.assignment} ({backend})", unit="job",
                  disable=not progress) as bar:
         timeout = max(plan.limit(t) for plan in plans.values() for t in spec.tasks)
-        for (name, seed, task), raw in pool.run(jobs, timeout=timeout):
-            results.setdefault((name, seed), {})[task] = TaskResult.from_json(raw)
+        for text, raw in pool.run(jobs.items(), timeout=timeout):
+            for name, seed, task in sharing[text]:
+                results.setdefault((name, seed), {})[task] = TaskResult.from_json(raw)
             bar.update(1)
     out = []
     for (name, seed), view in views.items():

@@ -29,7 +29,8 @@ def build_transformer(seq_len, vocab_size, num_classes, *, embed_dim=32, num_hea
 
     Token + position embedding, self-attention with a residual connection and layer
     normalization, a position-wise feed-forward block (residual + normalization again), then the
-    average over positions and a dense head.
+    vector at the last position (the query's: attention has gathered the answer there) and a
+    dense head.
     """
     tokens = keras.Input(shape=(seq_len,), dtype="int32")
     x = TokenAndPositionEmbedding(seq_len, vocab_size, embed_dim)(tokens)
@@ -39,8 +40,7 @@ def build_transformer(seq_len, vocab_size, num_classes, *, embed_dim=32, num_hea
     ff = layers.Dense(ff_dim, activation="relu")(x)
     ff = layers.Dense(embed_dim)(ff)
     x = layers.LayerNormalization()(x + ff)
-    x = layers.GlobalAveragePooling1D()(x)
-    outputs = layers.Dense(num_classes)(x)  # logits
+    outputs = layers.Dense(num_classes)(x[:, -1, :])  # logits, read at the query
     model = keras.Model(tokens, outputs, name="transformer")
     model.compile(
         optimizer=keras.optimizers.Adam(learning_rate),

@@ -29,7 +29,7 @@ WRONG_KIND = {  # assignment -> (fixtures, the metric checks each must fail)
     "perceptron": (["mlp_linear_hidden"], ["test_mlp_accuracy"]),
     "cnn": (["dense_only", "wide_dense"], ["test_cnn_accuracy"]),
     "rnn": (["conv_stack"], ["test_rnn_accuracy"]),  # the strongest family that is not recurrent
-    "transformer": (["no_positions", "bag_of_tokens"], ["test_transformer_accuracy"]),
+    "transformer": (["no_positions"], ["test_transformer_accuracy"]),  # the strongest, 0.49
     "gan": (["zero_init", "frozen_generator"],  # collapsed (ignores its noise); untrained noise
             ["test_gan_inception_score", "test_gan_classes", "test_gan_frechet_distance"]),
 }

@@ -41,7 +41,7 @@ def test_public_jobs_run_on_the_split_the_notebook_loads(monkeypatch):
     trainer.run(trainer.job(spec, "transformer", {}, task.seed, public=True))
     public_task = seen["task"]
     assert public_task.options[kinds.PUBLIC_DATA] is True
-    notebook = sequences.load_first_half(seq_len=16, vocab_size=10, token=1, seed=0)
+    notebook = sequences.load_latest_value(pairs=12, keys=8, values=8, seed=0)
     public = kinds.graded_data(public_task, 987)
     drawn = kinds.graded_data(task, 987)
     for part in ("x_train", "y_train", "x_test", "y_test"):

@@ -56,10 +56,18 @@ from course import plots, runtime, sequences, training
 from course.layers import SinePositionEncoding, TokenAndPositionEmbedding
 
 print("Keras", keras.__version__, "on", runtime.detect_device())
-tokens = sequences.load_first_half(seq_len=16, vocab_size=10, token=1, seed=0)
+tokens = sequences.load_latest_value(pairs=12, keys=8, values=8, seed=0)
 print("examples:", tokens.sizes(), "sequence shape:", tokens.input_shape)
+
+
+def spell(row):
+    """A sequence in words: pair tokens as key=value, the query as key?"""
+    words = [f"{'ABCDEFGH'[(t - 1) // 8]}={(t - 1) % 8}" for t in row[:-1]]
+    return " ".join(words) + f"  {'ABCDEFGH'[row[-1] - 65]}?"
+
+
 for row, label in zip(tokens.x_train[:4], tokens.y_train[:4]):
-    print(row[:8], row[8:], "-> more 1s in the", "first" if label else "second", "half")
+    print(spell(row), "->", label)
 
 # %% [markdown]
 # ## Part 1: attention by hand (4 points)
@@ -152,11 +160,22 @@ fig.tight_layout()
 # %% [markdown]
 # ## Part 2: a transformer classifier (8 points)
 #
-# **The task.** Each sequence holds 16 tokens drawn from a vocabulary of 10 (ids 0-9). The label
-# is 1 if token **1** occurs more often in the *first* half (positions 0-7) than in the second
-# half (positions 8-15), else 0; sequences with a tie are left out. How many 1s a sequence holds
-# says nothing about the label: only *where* they are does. A bag of tokens, or attention
-# without positions, can only guess (50 %).
+# **The task: what did the last write store?** Each sequence is a little memory being written:
+# 12 tokens, each one *pair* "key = value" (8 keys, A to H, and 8 values, 0 to 7; the pair
+# (k, v) is token id `1 + 8 k + v`), then a 13th token that asks "key q?" (id `65 + q`). The
+# answer is the value of the **last** pair written to key q, one of 8 classes. The query's key
+# is always written at least twice, so the first match is usually the wrong one:
+# `A=3 C=1 A=5 ... A?` is answered 5.
+#
+# This is what attention does well. At the query's position, attention compares the query with
+# every pair's key (content), and the position embeddings let it prefer the latest match. Read
+# the model's answer **at the query's position**, the last one: `x[:, -1, :]`, as a language
+# model reads its next word at the last position. Averaging over all positions
+# (`GlobalAveragePooling1D`) mixes the answer with 12 unrelated pairs and learns the task only
+# partly. Other families of model fail it under the same budget: a bag of tokens sees the
+# writes but not their order; attention without positions finds every pair of key q but cannot
+# tell which came last; a recurrent network must keep a table of all 8 keys in one state; a
+# dense network over the flattened sequence must learn every (position, key) comparison apart.
 #
 # ## Your task: `build_transformer(seq_len, vocab_size, num_classes)`
 # Return a **compiled** `keras.Model`:
@@ -166,8 +185,8 @@ fig.tight_layout()
 # - inside: `TokenAndPositionEmbedding(seq_len, vocab_size, embed_dim)` (from the course
 #   library, already imported), then a transformer block: `layers.MultiHeadAttention` with a
 #   residual connection written with `+` and `layers.LayerNormalization`, a feed-forward block
-#   (two `Dense` layers) with its own residual and normalization, then
-#   `layers.GlobalAveragePooling1D()` and a `Dense` head;
+#   (two `Dense` layers) with its own residual and normalization, then the vector at the query's
+#   position, `x[:, -1, :]`, and a `Dense` head;
 # - compile it: labels are integer ids, so a *sparse* categorical cross-entropy, and
 #   `metrics=["accuracy"]`;
 # - keep to the rules below, at most {{transformer.max_params}} parameters. For the fixed
@@ -183,46 +202,50 @@ fig.tight_layout()
 # ### Visible checks for Part 2
 
 # %% [test] id=test_transformer_builds
-model = build_transformer(16, 10, 2)
+model = build_transformer(13, 73, 8)
 assert isinstance(model, keras.Model), f"expected a keras.Model, got {type(model).__name__}"
 from autograder.visible import assert_rebuilds  # the grader's own rebuild test
-assert_rebuilds(model, input_shape=(16,), max_params={{transformer.max_params}},
+assert_rebuilds(model, input_shape=(13,), max_params={{transformer.max_params}},
                 max_activations={{transformer.max_activations}})
 model.summary()
 
 # %% [test] id=test_transformer_output_shape
-model = build_transformer(16, 10, 2)
-assert tuple(model.output_shape) == (None, 2), (
-    f"expected output shape (None, 2), got {model.output_shape}")
+model = build_transformer(13, 73, 8)
+assert tuple(model.output_shape) == (None, 8), (
+    f"expected output shape (None, 8), got {model.output_shape}")
 
 # %% [test] id=test_transformer_compiled
-model = build_transformer(16, 10, 2)
+model = build_transformer(13, 73, 8)
 assert model.optimizer is not None and model.loss is not None, (
     "the model is not compiled: call model.compile(optimizer=..., loss=..., metrics=[...])")
 
 # %% [markdown]
 # ## Try it
 # Train your model for a few epochs and look at the learning curves. This cell carries the tag
-# `skip-grading`: the grader does not run it, because it trains your model itself. Try it once
-# with `layers.Embedding(vocab_size, embed_dim)` in place of `TokenAndPositionEmbedding`: the
-# validation accuracy stays near 0.5.
+# `skip-grading`: the grader does not run it, because it trains your model itself. Its 20 epochs
+# are not the grade: the grader trains much longer (below), and this task is learnt slowly at
+# first. Try it once with `layers.Embedding(vocab_size, embed_dim)` in place of
+# `TokenAndPositionEmbedding`, or with `layers.GlobalAveragePooling1D()(x)` in place of
+# `x[:, -1, :]`, and compare.
 
 # %% [code] tags=skip-grading
-model = build_transformer(16, 10, 2)
+model = build_transformer(13, 73, 8)
 result = training.fit(model, tokens.x_train, tokens.y_train,
-                      budget=training.Budget(epochs=5, batch_size=64),
+                      budget=training.Budget(epochs=20, batch_size=64),
                       validation_data=(tokens.x_val, tokens.y_val))
 print("validation accuracy:", round(result.history["val_accuracy"][-1], 3))
-plots.learning_curves(result.history, title="Your transformer, 5 epochs");
+plots.learning_curves(result.history, title="Your transformer, 20 epochs");
 
 # %% [markdown]
 # ## Graded by training ({{test_transformer_accuracy.points}} points)
-# The grader rebuilds your model from its configuration in a separate, trusted process, trains
-# it from scratch with a fixed seed for **{{transformer.epochs}} epochs** (batch
-# {{transformer.batch_size}}) on freshly drawn sequences and measures accuracy on held-out ones.
-# Accuracy of {{test_transformer_accuracy.threshold}} or more earns all
-# {{test_transformer_accuracy.points}} points, {{test_transformer_accuracy.floor}} or less (near
-# guessing) earns none, and points grow linearly in between.
+# The grader rebuilds your model from its configuration in a separate, trusted process and
+# trains it from scratch with a fixed seed (batch {{transformer.batch_size}}) on fresh sequences
+# drawn with a seed only the grader knows, for up to **{{transformer.epochs}} epochs**, stopping
+# once validation accuracy has not improved for {{transformer.patience}} epochs and keeping the
+# best weights. It then measures accuracy on **held-out sequences you have not seen**, drawn the
+# same way. Accuracy of {{test_transformer_accuracy.threshold}} or more earns all
+# {{test_transformer_accuracy.points}} points, {{test_transformer_accuracy.floor}} or less earns
+# none, and points grow linearly in between.
 
 # %% [test] id=test_transformer_accuracy
 print("This check trains your model when the notebook is graded.")
