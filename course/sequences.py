@@ -2,8 +2,8 @@
 
 All are built from seeded random draws (and scikit-learn's digits), so they need no network and
 are identical on every machine for the same arguments. The synthetic tasks (``first_half``,
-``switch_memory``, ``where_is``, ``address_lookup``) draw fresh examples for every seed: the
-grader's secret seed gives sequences no notebook has seen.
+``switch_memory``, ``where_is``, ``address_lookup``, ``latest_value``) draw fresh examples for
+every seed: the grader's secret seed gives sequences no notebook has seen.
 """
 from __future__ import annotations
 

@@ -122,6 +122,24 @@ def test_latest_value_answers_the_last_write_to_the_queried_key():
     assert not np.array_equal(s.x_test, sequences.load_latest_value(seed=1).x_test)
 
 
+def test_latest_value_is_out_of_reach_without_order():
+    """A model blind to order (a bag of tokens, attention without positions) sees which values
+    the queried key was given, not which came last: its best guess is their most frequent
+    value. That ceiling stays well under the transformer spec's floor."""
+    from autograder import spec as specs
+
+    s = sequences.load_latest_value(pairs=12, keys=8, values=8, seed=0)
+    pairs, query = s.x_test[:, :12] - 1, s.x_test[:, 12] - 65
+    expected = []
+    for k, v, q, y in zip(pairs // 8, pairs % 8, query, s.y_test):
+        counts = np.bincount(v[k == q], minlength=8)
+        best = np.flatnonzero(counts == counts.max())
+        expected.append((y in best) / len(best))
+    ceiling = float(np.mean(expected))
+    floor = specs.load("transformer").check("test_transformer_accuracy").floor
+    assert 0.45 < ceiling < floor - 0.05, (ceiling, floor)
+
+
 def _logistic_accuracy(x_train, y_train, x_test, y_test):
     from sklearn.linear_model import LogisticRegression
     from sklearn.preprocessing import StandardScaler

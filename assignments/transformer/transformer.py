@@ -173,9 +173,11 @@ fig.tight_layout()
 # model reads its next word at the last position. Averaging over all positions
 # (`GlobalAveragePooling1D`) mixes the answer with 12 unrelated pairs and learns the task only
 # partly. Other families of model fail it under the same budget: a bag of tokens sees the
-# writes but not their order; attention without positions finds every pair of key q but cannot
-# tell which came last; a recurrent network must keep a table of all 8 keys in one state; a
-# dense network over the flattened sequence must learn every (position, key) comparison apart.
+# writes but not their order, and neither does attention without positions: it finds every pair
+# of key q but cannot tell which came last, so the best it can do is guess among them (right
+# about 52 % of the time on these sequences). A recurrent network must keep a table of all 8
+# keys in one state; a dense network over the flattened sequence must learn every (position,
+# key) comparison apart.
 #
 # ## Your task: `build_transformer(seq_len, vocab_size, num_classes)`
 # Return a **compiled** `keras.Model`:
