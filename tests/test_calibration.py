@@ -1,9 +1,10 @@
 """Every assignment's thresholds separate, as a regression net in CI: the reference earns full
 marks on two grading seeds (fresh data draws and initialisations) on TensorFlow and on JAX, the
-textbook models (``fixtures/<id>/passing/``) earn full marks, and the wrong kind of model for
-the concept (dense for cnn, a convolution stack for rnn, no positions for transformer, linear for the MLP
-task, collapsed or noise generators for gan) gets no points for its metric. The full evidence,
-more seeds and every case, is ``course calibrate`` (bench/results/calibration/).
+textbook models (``fixtures/<id>/passing/``) earn full marks on TensorFlow, and on JAX the
+strongest wrong kind of model for the concept (dense for cnn, a convolution stack for rnn, no
+positions for transformer, linear for the MLP task, collapsed or noise generators for gan) gets
+no points for its metric. The full evidence, more seeds and every case, is ``course calibrate``
+(bench/results/calibration/).
 
 Exports are made in this process from the same solution-cell code a student would submit (the
 sandbox is tested elsewhere); training runs in trusted workers, one pool per backend.
@@ -79,8 +80,8 @@ def test_textbook_models_earn_full_marks(pool, assignment):
 @pytest.mark.parametrize("assignment", list(WRONG_KIND))
 def test_the_wrong_kind_of_model_misses_on_every_seed(pool, assignment):
     backend, workers = pool
-    if backend != "tensorflow":
-        pytest.skip("the wrong kind is checked on the default backend")
+    if backend != "jax":  # a convolution stack fits 1.8x faster there than on TensorFlow
+        pytest.skip("the wrong kind is checked on JAX (calibrate checks every backend)")
     names, metric_checks = WRONG_KIND[assignment]
     spec = specs.load(assignment)
     for fixture in names:

