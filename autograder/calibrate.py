@@ -33,6 +33,7 @@ from . import fixtures, pipeline, scoring
 from . import spec as specs
 from .trusted.kinds import TaskResult
 from .trusted.pool import WorkerPool
+from .trusted.trainer_pool import job_key
 from .settings import DEFAULTS, CourseGrading
 from .sandbox import runner
 
@@ -141,7 +142,7 @@ def train_cases(spec: specs.Spec, chosen: list[Case], exports: dict, keymap: dic
     """Every (case, seed) through the trusted trainer on ``backend``."""
     env = {"KERAS_BACKEND": backend, "CUDA_VISIBLE_DEVICES": ""}
     # Cases that differ only in other functions (attention mistakes beside the reference's
-    # model) send the same job: training is deterministic, so each distinct job runs once.
+    # model) send equal jobs: each distinct job runs once (trainer_pool.job_key).
     jobs, views, sharing = {}, {}, {}
     for case in chosen:
         for seed, plan in plans.items():
@@ -149,7 +150,7 @@ def train_cases(spec: specs.Spec, chosen: list[Case], exports: dict, keymap: dic
             views[(case.name, seed)] = view
             if view.ok:
                 for task, job in plan.jobs(view).items():
-                    text = json.dumps(job, sort_keys=True)
+                    text = job_key(job)
                     jobs.setdefault(text, job)
                     sharing.setdefault(text, []).append((case.name, seed, task))
     results: dict = {}

@@ -28,7 +28,7 @@ from .spec import Spec
 from .trusted import kinds, trainer
 from .trusted.kinds import TaskResult
 from .trusted.pool import WorkerPool
-from .trusted.trainer_pool import TrainerPool
+from .trusted.trainer_pool import SharedJobs, TrainerPool
 
 
 @dataclass
@@ -139,7 +139,7 @@ def _internal_error(student: str, export: runner.Export | None, spec: Spec) -> "
                             for c in spec.checks], export)
 
 
-def grade_one(plan: Plan, student: str, notebook: Path, pool: TrainerPool, *,
+def grade_one(plan: Plan, student: str, notebook: Path, pool: TrainerPool | SharedJobs, *,
               course_dir: Path | None, sandbox_slots: threading.Semaphore) -> Graded:
     """One submission through every stage. Never raises."""
     export = None
@@ -173,6 +173,7 @@ def grade(spec: Spec, submissions: dict[str, Path], *, course_dir: Path | None =
     slots = threading.Semaphore(parallel)
     own_pool = pool is None
     pool = pool or WorkerPool(settings=settings)
+    shared = SharedJobs(pool)  # equal jobs of this run train once
     done: queue.Queue = queue.Queue()
     graded: dict[str, Graded] = {}
     try:
@@ -182,7 +183,7 @@ def grade(spec: Spec, submissions: dict[str, Path], *, course_dir: Path | None =
                      disable=not progress, leave=True) as bar:
             for student, path in submissions.items():
                 threads.submit(lambda s=student, p=path: done.put(grade_one(
-                    plan, s, p, pool, course_dir=course_dir, sandbox_slots=slots)))
+                    plan, s, p, shared, course_dir=course_dir, sandbox_slots=slots)))
             for _ in submissions:
                 g = done.get()
                 graded[g.student] = g

@@ -1,7 +1,7 @@
 """The trainer pool's own failure paths: a broken installation fails every job fast (and keeps
 failing fast, never hanging), and GPU ids keep the numbering CUDA_VISIBLE_DEVICES gave them.
 How many trainers share a GPU: chosen from its free memory and a first job's footprint, and a
-pool that grows while jobs wait."""
+pool that grows while jobs wait. Equal jobs of one run train once."""
 from __future__ import annotations
 
 import pytest
@@ -140,3 +140,39 @@ def test_a_job_over_its_memory_or_time_limit_is_its_own_failure_and_the_next_job
     assert third_pid != first_pid  # the overruns replaced their trainers
     assert after["ok"] and after["timings"]["fit"] > 0
     assert grown_mb < 300, grown_mb
+
+
+class _CountingPool:
+    """Answers each job later, when told; counts what it was asked to train."""
+
+    def __init__(self):
+        self.futures = []
+
+    def submit(self, job, *, timeout):
+        from concurrent.futures import Future
+
+        self.futures.append((job, Future()))
+        return self.futures[-1][1]
+
+
+def test_equal_jobs_of_a_run_train_once_and_each_gets_the_result():
+    from autograder.trusted.trainer_pool import SharedJobs
+
+    pool = _CountingPool()
+    shared = SharedJobs(pool)
+    job = {"spec": {"assignment": "a"}, "task": "t", "seed": 3, "exports": {"f": {"ok": True}}}
+    first = shared.submit(job, timeout=10)
+    twin = shared.submit({"task": "t", "exports": {"f": {"ok": True}}, "seed": 3,
+                          "spec": {"assignment": "a"}}, timeout=10)  # same job, keys reordered
+    other = shared.submit({**job, "seed": 4}, timeout=10)
+    assert len(pool.futures) == 2 and not twin.done()  # waits on the first one's training
+    pool.futures[0][1].set_result({"ok": True, "metrics": {"accuracy": 0.9},
+                                   "timings": {"fit": 12.0}})
+    assert first.result()["timings"] == {"fit": 12.0}
+    assert twin.result(timeout=1) == {"ok": True, "metrics": {"accuracy": 0.9}, "timings": {}}
+    pool.futures[1][1].set_exception(RuntimeError("no trainer"))
+    with pytest.raises(RuntimeError, match="no trainer"):
+        other.result(timeout=1)
+    again = shared.submit({**job, "seed": 4}, timeout=10)
+    with pytest.raises(RuntimeError, match="no trainer"):  # a failed job is not retried here
+        again.result(timeout=1)

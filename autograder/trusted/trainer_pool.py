@@ -13,6 +13,8 @@ all (no trainer starts, no worker can take the jobs) raises, from ``submit`` or 
 from __future__ import annotations
 
 import abc
+import json
+import threading
 from concurrent.futures import Future, as_completed
 from typing import Iterable, Iterator
 
@@ -69,3 +71,39 @@ def failure(job: dict, message: str, device: str = "") -> dict:
     from .kinds import TaskResult
 
     return TaskResult.failure(job.get("task", "?"), "?", message, device).to_json()
+
+
+def job_key(job: dict) -> str:
+    """Equal for jobs that must give equal results: training is seeded and deterministic, and a
+    job holds everything it depends on (spec, task, seed, exported configs)."""
+    return json.dumps(job, sort_keys=True)
+
+
+class SharedJobs:
+    """A pool's ``submit`` that trains each distinct job once: a job equal to one already
+    submitted (two submissions whose model code is the same, a mistake that leaves the model
+    alone) gets the first one's result, without its timings (the training was paid once)."""
+
+    def __init__(self, pool: TrainerPool):
+        self.pool = pool
+        self._lock = threading.Lock()
+        self._first: dict[str, Future] = {}
+
+    def submit(self, job: dict, *, timeout: float = DEFAULT_TIMEOUT) -> Future:
+        key = job_key(job)
+        with self._lock:
+            first = self._first.get(key)
+            if first is None:
+                self._first[key] = self.pool.submit(job, timeout=timeout)
+                return self._first[key]
+        twin: Future = Future()
+        first.add_done_callback(lambda done: _pass_on(done, twin))
+        return twin
+
+
+def _pass_on(done: Future, twin: Future) -> None:
+    error = done.exception()
+    if error is not None:
+        twin.set_exception(error)
+    else:
+        twin.set_result({**done.result(), "timings": {}})
