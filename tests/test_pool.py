@@ -169,7 +169,7 @@ def test_equal_jobs_of_a_run_train_once_and_each_gets_the_result():
     pool.futures[0][1].set_result({"ok": True, "metrics": {"accuracy": 0.9},
                                    "timings": {"fit": 12.0}})
     assert first.result()["timings"] == {"fit": 12.0}
-    assert twin.result(timeout=1) == {"ok": True, "metrics": {"accuracy": 0.9}, "timings": {}}
+    assert twin.result(timeout=1) == first.result()  # whichever of the two came first
     pool.futures[1][1].set_exception(RuntimeError("no trainer"))
     with pytest.raises(RuntimeError, match="no trainer"):
         other.result(timeout=1)

@@ -82,7 +82,7 @@ def job_key(job: dict) -> str:
 class SharedJobs:
     """A pool's ``submit`` that trains each distinct job once: a job equal to one already
     submitted (two submissions whose model code is the same, a mistake that leaves the model
-    alone) gets the first one's result, without its timings (the training was paid once)."""
+    alone) gets the first one's result, timings included (what that result cost to train)."""
 
     def __init__(self, pool: TrainerPool):
         self.pool = pool
@@ -106,4 +106,4 @@ def _pass_on(done: Future, twin: Future) -> None:
     if error is not None:
         twin.set_exception(error)
     else:
-        twin.set_result({**done.result(), "timings": {}})
+        twin.set_result(dict(done.result()))
