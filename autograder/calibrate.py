@@ -33,7 +33,7 @@ from . import fixtures, pipeline, scoring
 from . import spec as specs
 from .trusted.kinds import TaskResult
 from .trusted.pool import WorkerPool
-from .trusted.trainer_pool import job_key
+from .trusted.trainer_pool import SharedJobs
 from .settings import DEFAULTS, CourseGrading
 from .sandbox import runner
 
@@ -141,26 +141,23 @@ def train_cases(spec: specs.Spec, chosen: list[Case], exports: dict, keymap: dic
                 progress: bool) -> list[Outcome]:
     """Every (case, seed) through the trusted trainer on ``backend``."""
     env = {"KERAS_BACKEND": backend, "CUDA_VISIBLE_DEVICES": ""}
-    # Cases that differ only in other functions (attention mistakes beside the reference's
-    # model) send equal jobs: each distinct job runs once (trainer_pool.job_key).
-    jobs, views, sharing = {}, {}, {}
+    jobs, views = [], {}
     for case in chosen:
         for seed, plan in plans.items():
             view = _seed_view(exports[case.name], keymap[seed])
             views[(case.name, seed)] = view
             if view.ok:
-                for task, job in plan.jobs(view).items():
-                    text = job_key(job)
-                    jobs.setdefault(text, job)
-                    sharing.setdefault(text, []).append((case.name, seed, task))
+                jobs += [((case.name, seed, task), job) for task, job in plan.jobs(view).items()]
     results: dict = {}
-    with WorkerPool(size=workers, envs=[env]) as pool, \
+    with WorkerPool(size=workers, envs=[env]) as workers_pool, \
             tqdm(total=len(jobs), desc=f"train {spec.assignment} ({backend})", unit="job",
                  disable=not progress) as bar:
+        # cases that differ only in other functions (attention mistakes beside the reference's
+        # model) send equal jobs: each trains once
+        pool = SharedJobs(workers_pool)
         timeout = max(plan.limit(t) for plan in plans.values() for t in spec.tasks)
-        for text, raw in pool.run(jobs.items(), timeout=timeout):
-            for name, seed, task in sharing[text]:
-                results.setdefault((name, seed), {})[task] = TaskResult.from_json(raw)
+        for (name, seed, task), raw in pool.run(jobs, timeout=timeout):
+            results.setdefault((name, seed), {})[task] = TaskResult.from_json(raw)
             bar.update(1)
     out = []
     for (name, seed), view in views.items():

@@ -139,7 +139,7 @@ def _internal_error(student: str, export: runner.Export | None, spec: Spec) -> "
                             for c in spec.checks], export)
 
 
-def grade_one(plan: Plan, student: str, notebook: Path, pool: TrainerPool | SharedJobs, *,
+def grade_one(plan: Plan, student: str, notebook: Path, pool: TrainerPool, *,
               course_dir: Path | None, sandbox_slots: threading.Semaphore) -> Graded:
     """One submission through every stage. Never raises."""
     export = None

@@ -107,13 +107,19 @@ def test_address_lookup_answers_the_value_stored_where_the_query_points():
     assert not np.array_equal(s.x_test, sequences.load_address_lookup(seed=1).x_test)
 
 
+def _latest_value_test_split():
+    """The default task's test split read back: (keys, values, query, y), ids checked."""
+    s = sequences.load_latest_value(pairs=12, keys=8, values=8, seed=0)
+    pairs, query = s.x_test[:, :12] - 1, s.x_test[:, 12] - 1 - 64
+    assert pairs.min() >= 0 and pairs.max() < 64 and query.min() >= 0 and query.max() < 8
+    return pairs // 8, pairs % 8, query, s.y_test
+
+
 def test_latest_value_answers_the_last_write_to_the_queried_key():
     s = sequences.load_latest_value(pairs=12, keys=8, values=8, seed=0)
     assert s.x_train.shape == (4000, 13) and s.x_train.dtype == np.int32 and s.num_classes == 8
-    pairs, query = s.x_test[:, :12] - 1, s.x_test[:, 12] - 1 - 64
-    assert pairs.min() >= 0 and pairs.max() < 64 and query.min() >= 0 and query.max() < 8
-    keys, values = pairs // 8, pairs % 8
-    for k, v, q, y in zip(keys, values, query, s.y_test):
+    keys, values, query, labels = _latest_value_test_split()
+    for k, v, q, y in zip(keys, values, query, labels):
         assert (k == q).sum() >= 2  # written twice at least: order decides the answer
         assert v[np.flatnonzero(k == q)[-1]] == y
     first = np.array([v[np.flatnonzero(k == q)[0]] for k, v, q in zip(keys, values, query)])
@@ -128,10 +134,8 @@ def test_latest_value_is_out_of_reach_without_order():
     value. That ceiling stays well under the transformer spec's floor."""
     from autograder import spec as specs
 
-    s = sequences.load_latest_value(pairs=12, keys=8, values=8, seed=0)
-    pairs, query = s.x_test[:, :12] - 1, s.x_test[:, 12] - 65
     expected = []
-    for k, v, q, y in zip(pairs // 8, pairs % 8, query, s.y_test):
+    for k, v, q, y in zip(*_latest_value_test_split()):
         counts = np.bincount(v[k == q], minlength=8)
         best = np.flatnonzero(counts == counts.max())
         expected.append((y in best) / len(best))

@@ -79,15 +79,29 @@ def job_key(job: dict) -> str:
     return json.dumps(job, sort_keys=True)
 
 
-class SharedJobs:
-    """A pool's ``submit`` that trains each distinct job once: a job equal to one already
-    submitted (two submissions whose model code is the same, a mistake that leaves the model
-    alone) gets the first one's result, timings included (what that result cost to train)."""
+class SharedJobs(TrainerPool):
+    """``pool``, training each distinct job once: a job equal to one already submitted (two
+    submissions whose model code is the same, a mistake that leaves the model alone) gets the
+    first one's result, timings included (what that result cost to train)."""
 
     def __init__(self, pool: TrainerPool):
         self.pool = pool
         self._lock = threading.Lock()
         self._first: dict[str, Future] = {}
+
+    def start(self) -> None:
+        self.pool.start()
+
+    def close(self) -> None:
+        self.pool.close()
+
+    @property
+    def devices(self) -> list[str]:
+        return self.pool.devices
+
+    @property
+    def sizing(self) -> list[str]:
+        return self.pool.sizing
 
     def submit(self, job: dict, *, timeout: float = DEFAULT_TIMEOUT) -> Future:
         key = job_key(job)
