@@ -218,10 +218,10 @@ def _dispatch(args) -> int:
             content.root()  # no content: stop here, saying how to name it
         from .trusted.dask_pool import DaskPool, DaskPoolError, scheduler_address
         from .trusted.pool import WorkerPool
-        from .sandbox import isolation
+        from .sandbox import runner
 
         chosen = settings.from_args(ws.root, args)
-        isolation.use_level(chosen.sandbox_level)
+        runner.use_settings(chosen)
         if chosen.require_isolation:
             grading.check_isolation(True)  # refuse before any trainer starts
 

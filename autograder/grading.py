@@ -20,7 +20,7 @@ from . import checks as chk
 from . import pipeline
 from . import spec as specs
 from .gradebook.workspace import Workspace, WorkspaceError
-from .sandbox import isolation
+from .sandbox import isolation, runner
 from .settings import CourseGrading
 from .settings import load as settings_from
 
@@ -87,7 +87,7 @@ def grade(ws: Workspace, assignment: str, *, students: list[str] | None = None,
     the sandbox is weak it warns, or refuses when isolation is required. ``settings``: default,
     the course's ``nbgrader_config.py``."""
     settings = settings or settings_from(ws.root)
-    isolation.use_level(settings.sandbox_level)
+    runner.use_settings(settings)
     spec = specs.load(assignment)
     ws.require_release(assignment)
     found = ws.students(assignment)

@@ -65,6 +65,10 @@ class CourseGrading(Configurable):
     sandbox_level = Enum(["auto", "namespaces", "rlimits"], "auto", help=(
         "Isolation of the sandbox: auto (the strongest that works here), or force namespaces or "
         "rlimits (the weak level: resource limits only).")).tag(config=True)
+    sandbox_start = Enum(["fork", "exec"], "fork", help=(
+        "How a sandbox starts: fork (from a template process that imported Keras once; about a "
+        "second per submission) or exec (a fresh Python each time, paying the imports)."
+    )).tag(config=True)
     require_isolation = Bool(False, help=(
         "Refuse to grade where the sandbox cannot isolate student code (the rlimits level)."
     )).tag(config=True)

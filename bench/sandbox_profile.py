@@ -9,9 +9,10 @@ digits, drawing the notebook's image grid, calling ``build_cnn`` and exporting i
 is what the sandbox does for every submission before any trusted training.
 
 Then the whole sandbox (``runner.run_notebook`` on the reference ``cnn`` submission, what
-``course grade`` pays per submission before training) in the jail and without isolation
-(``rlimits``), alternating, ``--repeats`` times each per backend: the jail's cost is the ratio of
-the two medians, measured in the same run.
+``course grade`` pays per submission before training), started both ways (a fresh Python, and a
+fork of the warm template) in the jail and without isolation (``rlimits``), alternating,
+``--repeats`` times each per backend: the fork server's gain and the jail's cost are ratios of
+medians measured in the same run.
 """
 from __future__ import annotations
 
@@ -51,8 +52,8 @@ def child() -> None:
     from solutions.cnn import build_cnn
     model = build_cnn(digits.input_shape, digits.num_classes)
     lap("build_cnn")
-    keras.saving.serialize_keras_object(model)
-    model.get_compile_config()
+    from autograder.sandbox.child import export_model
+    export_model("build_cnn", model)
     lap("export the config")
     print(json.dumps(steps))
 
@@ -97,7 +98,9 @@ def main() -> None:
 
 
 def whole_sandbox(backends: list[str], repeats: int) -> list[str]:
-    """Seconds of ``run_notebook`` on the reference cnn submission, jail vs no isolation."""
+    """Seconds of ``run_notebook`` on the reference cnn submission: started as a fresh Python
+    (``exec``, before the fork server) and forked from the warm template (``fork``), each in the
+    jail and without isolation (``rlimits``), alternating in the same run."""
     import statistics
     import tempfile
 
@@ -105,7 +108,7 @@ def whole_sandbox(backends: list[str], repeats: int) -> list[str]:
     from autograder import fixtures
     from autograder import spec as specs
     from autograder.pipeline import Plan
-    from autograder.sandbox import isolation, runner
+    from autograder.sandbox import forkserver, isolation, runner
 
     spec = specs.load("cnn")
     nb = fixtures.submission_notebook(fixtures.source_notebook("cnn"),
@@ -114,29 +117,48 @@ def whole_sandbox(backends: list[str], repeats: int) -> list[str]:
     path.write_text(json.dumps(nb))
     jail = isolation.level()
     levels = [jail, "rlimits"] if jail != "rlimits" else ["rlimits"]
-    seconds = {(b, lv): [] for b in backends for lv in levels}
+    ways = [(how, lv) for how in ("exec", "fork") for lv in levels]
+    seconds = {(b, w): [] for b in backends for w in ways}
+    first = {}
     real_level = isolation.level
+
+    def run(how: str, lv: str) -> float:
+        isolation.level = lambda: lv
+        runner._START["how"] = how
+        export = runner.run_notebook(path, spec, Plan(spec).calls)
+        assert export.ok and export.calls["build_cnn"]["ok"], export.error
+        assert export.started == how, export.log
+        return export.seconds
+
     try:
         for backend in backends:
             os.environ["KERAS_BACKEND"] = backend
+            first[backend] = run("fork", levels[0])  # the template's start included
             for _ in range(repeats):
-                for lv in levels:
-                    isolation.level = lambda lv=lv: lv
-                    export = runner.run_notebook(path, spec, Plan(spec).calls)
-                    assert export.ok and export.calls["build_cnn"]["ok"], export.error
-                    seconds[(backend, lv)].append(export.seconds)
+                for how, lv in ways:
+                    seconds[(backend, (how, lv))].append(run(how, lv))
+            forkserver.close_all()
     finally:
         isolation.level = real_level
+        runner._START["how"] = "fork"
     median = {k: statistics.median(v) for k, v in seconds.items()}
     lines = ["", f"Whole sandbox per submission (`runner.run_notebook`, reference `cnn`, median of "
-                 f"{repeats}, levels alternating in the same run):", "",
-             "| level | " + " | ".join(f"{b} s" for b in backends) + " |",
+                 f"{repeats}, alternating in the same run): started as a fresh Python (`exec`, "
+                 "as before the fork server) or forked from the warm template (`fork`, the "
+                 "default), in the jail and without isolation (`rlimits`):", "",
+             "| start, level | " + " | ".join(f"{b} s" for b in backends) + " |",
              "| --- | " + " | ".join("---:" for _ in backends) + " |"]
-    lines += [f"| {lv} | " + " | ".join(f"{median[(b, lv)]:.2f}" for b in backends) + " |"
-              for lv in levels]
+    lines += [f"| {how}, {lv} | " + " | ".join(f"{median[(b, (how, lv))]:.2f}" for b in backends)
+              + " |" for how, lv in ways]
+    lines.append("| first fork of a grading process (the template's start included) | "
+                 + " | ".join(f"{first[b]:.2f}" for b in backends) + " |")
+    lines.append(f"| **exec / fork, {jail}** | " + " | ".join(
+        f"**{median[(b, ('exec', jail))] / median[(b, ('fork', jail))]:.2f}x**"
+        for b in backends) + " |")
     if len(levels) == 2:
-        lines.append(f"| **{jail} / rlimits** | " + " | ".join(
-            f"**{median[(b, jail)] / median[(b, 'rlimits')]:.3f}**" for b in backends) + " |")
+        lines.append(f"| **{jail} / rlimits, fork** | " + " | ".join(
+            f"**{median[(b, ('fork', jail))] / median[(b, ('fork', 'rlimits'))]:.3f}**"
+            for b in backends) + " |")
     return lines
 
 

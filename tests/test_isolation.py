@@ -5,6 +5,7 @@ The jail tests run a few lines of plain Python inside it (no Keras: well under a
 the hostile notebooks graded through it are in tests/corpus/cases.py."""
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import subprocess
@@ -33,15 +34,37 @@ def in_jail(code: str, tmp_path: Path, *, hide: list[str] | None = None, work_mb
     return subprocess.run(cmd, capture_output=True, text=True, timeout=60, cwd="/")
 
 
-def report(code: str, tmp_path: Path, **kwargs) -> dict:
+def report_exec(code: str, tmp_path: Path, **kwargs) -> dict:
     done = in_jail("import json, os\n" + code, tmp_path, **kwargs)
     assert done.returncode == 0, done.stderr
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
+@pytest.fixture(params=["exec", "fork"])
+def jailed(request, make_submission, cnn_spec, monkeypatch):
+    """``jailed(code, tmp_path, work_mb=...)``: the JSON ``code`` printed last, run in a jail
+    started either way: a fresh Python (``exec``) or a fork of the warm template (``fork``,
+    through the whole sandbox, as a notebook cell)."""
+    if request.param == "exec":
+        return report_exec
+
+    def forked(code: str, tmp_path: Path, *, work_mb: int = 16) -> dict:
+        monkeypatch.setitem(runner._START, "how", "fork")
+        spec = dataclasses.replace(cnn_spec, sandbox=dataclasses.replace(
+            cnn_spec.sandbox, scratch_mb=work_mb))
+        export = runner.run_notebook(make_submission("import json, os\n" + code), spec,
+                                     Plan(spec).calls)
+        assert export.ok and export.started == "fork", (export.error, export.log)
+        printed = [c["output"] for c in export.cells if c.get("output", "").startswith("{")]
+        assert printed, export.cells
+        return json.loads(printed[-1].strip().splitlines()[-1])
+
+    return forked
+
+
 @jail
-def test_student_code_is_uid_65534_without_any_capability(tmp_path):
-    seen = report('''status = dict(l.split(":", 1) for l in open("/proc/self/status") if ":" in l)
+def test_student_code_is_uid_65534_without_any_capability(jailed, tmp_path):
+    seen = jailed('''status = dict(l.split(":", 1) for l in open("/proc/self/status") if ":" in l)
 print(json.dumps({"ids": [os.getuid(), os.geteuid(), os.getgid(), os.getegid()],
                   "groups": os.getgroups(), "caps": {k: status[k].strip() for k in status
                                                       if k.startswith("Cap")},
@@ -58,10 +81,10 @@ print(json.dumps({"ids": [os.getuid(), os.geteuid(), os.getgid(), os.getegid()],
 
 
 @jail
-def test_the_file_system_holds_only_what_is_listed(tmp_path):
+def test_the_file_system_holds_only_what_is_listed(jailed, tmp_path):
     secret = Path(tmp_path / "host-secret.txt")
     secret.write_text("host secret")
-    seen = report(f'''import sys
+    seen = jailed(f'''import sys
 def ls(p):
     try:
         return sorted(os.listdir(p))
@@ -85,8 +108,8 @@ print(json.dumps({{"root": ls("/"), "etc": ls("/etc"), "tmp": ls("/tmp"), "dev":
 
 
 @jail
-def test_the_view_is_read_only_and_the_working_directory_is_capped(tmp_path):
-    seen = report('''def write(path, mb=1):
+def test_the_view_is_read_only_and_the_working_directory_is_capped(jailed, tmp_path):
+    seen = jailed('''def write(path, mb=1):
     try:
         with open(path, "wb") as fh:
             for _ in range(mb):
@@ -105,10 +128,10 @@ print(json.dumps({"usr": write("/usr/forged"), "root": write("/forged"),
 
 
 @jail
-def test_no_network_and_nothing_of_the_graders_environment(tmp_path):
+def test_no_network_and_nothing_of_the_graders_environment(jailed, tmp_path):
     os.environ["COURSE_CANARY_UNDER_TEST"] = "leaked"
     try:
-        seen = report('''import socket
+        seen = jailed('''import socket
 try:
     socket.create_connection(("127.0.0.1", 22), timeout=1)
     net = "open"
@@ -196,3 +219,42 @@ def test_a_killed_grader_takes_its_jailed_sandbox_along(tmp_path):
     finally:
         for p in psutil.Process(outer.pid).children(recursive=True) if outer.poll() is None else []:
             p.kill()
+
+
+GRADER = '''import json, sys
+from pathlib import Path
+from autograder import spec as specs
+from autograder.pipeline import Plan
+from autograder.sandbox import runner
+spec = specs.load("cnn")
+runner.run_notebook(Path(sys.argv[1]), spec, Plan(spec).calls)
+'''
+
+
+@jail
+def test_a_killed_grader_takes_its_template_and_forked_sandboxes_along(tmp_path,
+                                                                        make_submission):
+    import signal
+    import time
+
+    import psutil
+
+    notebook = make_submission("import time\ntime.sleep(120)\n")
+    grader = subprocess.Popen([sys.executable, "-c", GRADER, str(notebook)],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        inside = []
+        for _ in range(600):  # the template imports Keras first
+            inside = psutil.Process(grader.pid).children(recursive=True)
+            if len(inside) >= 3:  # the template, a supervisor and the submission's process
+                break
+            time.sleep(0.1)
+        assert len(inside) >= 3, [p.cmdline() for p in inside]
+        time.sleep(0.5)  # into the student's code
+        grader.send_signal(signal.SIGKILL)
+        grader.wait()
+        gone, alive = psutil.wait_procs(inside, timeout=10)
+        assert not alive, [p.cmdline() for p in alive]
+    finally:
+        if grader.poll() is None:
+            grader.kill()

@@ -113,3 +113,49 @@ def test_test_cells_skip_tags_and_magics_are_not_run(source_nb_json):
     assert all("training.fit" not in c.source for c in run)  # the skip-grading cell
     assert run[-1].skipped == ("%matplotlib inline", "!pip install x")
     assert run[-1].source.splitlines()[-1] == "print(1)"
+
+
+PLANT = '''import builtins, os, sys
+import keras, numpy
+import course
+keras.PLANTED = numpy.PLANTED = course.PLANTED = builtins.PLANTED = "alice"
+sys.modules["planted"] = sys
+os.environ["PLANTED"] = "alice"
+keras.config.set_floatx("float16")
+for path in ("/tmp/planted", "planted"):
+    with open(path, "w") as fh:
+        fh.write("alice")
+'''
+LOOK = '''import builtins, json, os, sys
+import keras, numpy
+import course
+print(json.dumps({"attrs": [hasattr(m, "PLANTED") for m in (keras, numpy, course, builtins)],
+                  "module": "planted" in sys.modules, "env": "PLANTED" in os.environ,
+                  "floatx": keras.config.floatx(),
+                  "files": [os.path.exists(p) for p in ("/tmp/planted", "planted")]}))
+'''
+
+
+def test_submissions_forked_back_to_back_share_nothing(make_submission, cnn_spec, monkeypatch):
+    """Each submission is a fresh fork of a template that never ran student code: what one
+    plants in modules, the environment or files is not there for the next."""
+    monkeypatch.setitem(runner._START, "how", "fork")
+    first = run_notebook(make_submission(PLANT, name="alice"), cnn_spec)
+    second = run_notebook(make_submission(LOOK, name="bob"), cnn_spec)
+    assert first.started == second.started == "fork"
+    assert not any("Error" in (c.get("error") or "") for c in first.cells), first.cells
+    seen = json.loads(next(c["output"] for c in second.cells if c["output"].startswith("{")))
+    assert seen == {"attrs": [False] * 4, "module": False, "env": False, "floatx": "float32",
+                    "files": [False, False]}
+
+
+def test_forked_and_fresh_sandboxes_export_the_same_bytes(make_submission, cnn_spec,
+                                                          monkeypatch):
+    path = make_submission(fixtures.reference_code("cnn", "build_cnn"))
+    exports = {}
+    for how in ("exec", "fork"):
+        monkeypatch.setitem(runner._START, "how", how)
+        export = run_notebook(path, cnn_spec)
+        assert export.ok and export.started == how, export.error
+        exports[how] = json.dumps(export.calls, sort_keys=True)
+    assert exports["fork"] == exports["exec"]

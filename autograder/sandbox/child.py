@@ -149,8 +149,33 @@ def _call(call: dict, namespace: dict):
                        f"{_student_traceback(err)}")
 
 
+@contextlib.contextmanager
+def no_tensorflow_probe():
+    """Keras' serializer asks whether TensorFlow is installed (importing it: seconds on JAX and
+    PyTorch) to recognise TensorFlow shapes and dtypes. No such object exists unless something
+    imported TensorFlow already, so while it is not imported the answer is no: the config is
+    the same, without the import."""
+    from keras.src.saving import serialization_lib
+
+    probe = serialization_lib.tf
+    if "tensorflow" in sys.modules or not hasattr(probe, "_available"):
+        yield
+        return
+    known = probe._available
+    probe._available = False
+    try:
+        yield
+    finally:
+        probe._available = known
+
+
 def export_model(name: str, model) -> dict:
     """A returned model as its Keras config and compile config (JSON only)."""
+    with no_tensorflow_probe():
+        return _export_model(name, model)
+
+
+def _export_model(name: str, model) -> dict:
     import keras
 
     if not isinstance(model, keras.Model):
@@ -199,17 +224,20 @@ def skip_training() -> None:
     keras.Model.fit = fit
 
 
-def main(request_fd: int, out_fd: int, status_fd: int) -> None:
-    with os.fdopen(request_fd, encoding="utf-8") as fh:
-        request = json.load(fh)
+def prepare(threads: int) -> None:
+    """What every sandbox needs before student code: thread counts, Keras and its backend, and
+    ``model.fit`` skipped. The fork server's template does this once (:mod:`.zygote`)."""
     os.environ.setdefault("MPLBACKEND", "Agg")
     from course import runtime
 
-    runtime.configure(threads=request.get("threads", 1))
+    runtime.configure(threads=threads)
     import keras  # noqa: F401  (imported before the limits: the backend needs the room)
 
     skip_training()
 
+
+def serve(request: dict, out_fd: int, status_fd: int) -> None:
+    """Run ``request``'s cells under its limits, make the grader's calls, write the export."""
     def cpu_exceeded(signum, frame):  # the wrappers around this process hide the signal
         os.write(status_fd, CPU_MARKER.encode())
         os._exit(128 + signal.SIGXCPU)
@@ -235,6 +263,17 @@ def main(request_fd: int, out_fd: int, status_fd: int) -> None:
     view = memoryview(data)
     while view:
         view = view[os.write(out_fd, view):]
+
+
+def read_request(request_fd: int) -> dict:
+    with os.fdopen(request_fd, encoding="utf-8") as fh:
+        return json.load(fh)
+
+
+def main(request_fd: int, out_fd: int, status_fd: int) -> None:
+    request = read_request(request_fd)
+    prepare(request.get("threads", 1))
+    serve(request, out_fd, status_fd)
 
 
 if __name__ == "__main__":

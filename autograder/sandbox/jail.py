@@ -224,7 +224,24 @@ def drop_privileges(plan: dict) -> None:
     _drop_bounding_set()  # a new user namespace starts with a full one; exec empties the rest
 
 
-def main(plan: dict) -> None:
+class CapHeader(ctypes.Structure):
+    _fields_ = [("version", ctypes.c_uint32), ("pid", ctypes.c_int)]
+
+
+class CapData(ctypes.Structure):
+    _fields_ = [("effective", ctypes.c_uint32), ("permitted", ctypes.c_uint32),
+                ("inheritable", ctypes.c_uint32)]
+
+
+def drop_capabilities() -> None:
+    """Empty this process's effective, permitted and inheritable capabilities (what ``exec``
+    as a non-root user does), for a sandbox that runs student code without exec."""
+    header = CapHeader(0x20080522, 0)  # _LINUX_CAPABILITY_VERSION_3: two 32-bit words
+    _check(libc.capset(ctypes.byref(header), (CapData * 2)()), "drop the capabilities")
+
+
+def enter(plan: dict) -> None:
+    """Steps 1 to 4 in this process: afterwards it sees only the view, as the student."""
     build_root(plan)
     pivot(plan["root"])
     _check(libc.sethostname(b"sandbox", ctypes.c_size_t(7)), "sethostname")
@@ -233,6 +250,10 @@ def main(plan: dict) -> None:
     # changing credentials cleared the parent-death signal `unshare --kill-child` set: again,
     # so that a grader killed with SIGKILL still takes its sandboxes along
     _prctl(PR_SET_PDEATHSIG, 9)
+
+
+def main(plan: dict) -> None:
+    enter(plan)
     os.execve(plan["argv"][0], plan["argv"], plan["env"])
 
 

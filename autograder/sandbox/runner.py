@@ -20,7 +20,7 @@ from pathlib import Path
 
 from .. import content
 from . import export as export_schema
-from . import isolation
+from . import forkserver, isolation
 from .child import CPU_MARKER
 from .cells import NotebookError, code_cells, read_notebook, test_cell_ids
 
@@ -37,6 +37,7 @@ class Export:
     isolation: str = ""
     log: str = ""  # the child's own stdout/stderr (tail)
     grade_cells: list | None = None  # ids of the test cells in the submitted notebook
+    started: str = ""  # "fork" (from the warm template) or "exec" (a fresh Python)
 
 
 JAIL_FAILED = ("internal grader error (not your fault): the sandbox could not be built on the "
@@ -90,18 +91,64 @@ def _launch(scratch: str, fds: tuple[int, ...], spec, course_dir: Path | None):
     argv = [sys.executable, "-m", "autograder.sandbox.child", *map(str, fds[:3])]
     if isolation.level() == "rlimits":
         work = os.path.join(scratch, "work")
-        os.mkdir(work, 0o700)
+        os.makedirs(work, 0o700, exist_ok=True)
         return argv, _env(work, work), work
-    os.mkdir(os.path.join(scratch, "root"), 0o700)
+    os.makedirs(os.path.join(scratch, "root"), 0o700, exist_ok=True)
     cmd = isolation.command(argv, _env(isolation.WORK, "/tmp"), hide=hidden_paths(course_dir),
                             scratch=scratch, work_mb=spec.sandbox.scratch_mb,
                             tmp_mb=spec.sandbox.scratch_mb, report_fd=fds[3])
     return cmd, {"PATH": os.environ.get("PATH", os.defpath)}, scratch
 
 
-def _kill(proc: subprocess.Popen) -> None:
+def _fork(scratch: str, fds: tuple[int, ...], log: int, spec, course_dir: Path | None,
+          group: Path | None, threads: int, wall: float):
+    """The sandbox forked from the warm template (:mod:`.forkserver`), with the same jail,
+    environment and limits as :func:`_launch`'s; None where no template runs here."""
+    message = {"cgroup": str(group) if group is not None else None,
+               "user_ns": os.geteuid() != 0, "plan": None}
+    if isolation.level() == "rlimits":
+        work = os.path.join(scratch, "work")
+        os.makedirs(work, 0o700, exist_ok=True)
+        env = _env(work, work)
+        message["work"] = work
+    else:
+        os.makedirs(os.path.join(scratch, "root"), 0o700, exist_ok=True)
+        env = _env(isolation.WORK, "/tmp")
+        message["plan"] = isolation.view([], {}, hide=hidden_paths(course_dir),
+                                         root=os.path.join(scratch, "root"),
+                                         work_mb=spec.sandbox.scratch_mb,
+                                         tmp_mb=spec.sandbox.scratch_mb)
+    return forkserver.start(env, threads, message, [*fds, log], wall)
+
+
+def _exec(scratch: str, fds: tuple[int, ...], log, spec, course_dir: Path | None,
+          group: Path | None) -> subprocess.Popen:
+    """The sandbox as a fresh Python process (``python -m autograder.sandbox.child``)."""
+    cmd, env, cwd = _launch(scratch, fds, spec, course_dir)
+    if group is not None:
+        cmd = isolation.in_cgroup(cmd, group)
+    if shutil.which("setpriv"):  # the sandbox dies with the grader, even on kill -9
+        cmd = ["setpriv", "--pdeathsig", "KILL", *cmd]
+    return subprocess.Popen(cmd, cwd=cwd, env=env, stdout=log, stderr=subprocess.STDOUT,
+                            stdin=subprocess.DEVNULL, pass_fds=fds, start_new_session=True)
+
+
+_START = {"how": "fork"}  # the sandbox_start setting
+
+
+def use_settings(settings) -> None:
+    """Apply the sandbox's settings for this process: ``sandbox_level`` (see
+    :func:`.isolation.use_level`) and ``sandbox_start``: ``fork`` (from a warm template, where
+    one runs here) or ``exec`` (a fresh Python per submission)."""
+    isolation.use_level(settings.sandbox_level)
+    _START["how"] = settings.sandbox_start
+
+
+def _kill(proc) -> None:
+    """Kill ``proc``'s process group (a Popen, or a :class:`.forkserver.Forked`) and wait."""
     try:
-        os.killpg(proc.pid, signal.SIGKILL)
+        if proc.pid:  # a fork that never started has none: never signal group 0 (ours)
+            os.killpg(proc.pid, signal.SIGKILL)
     except (ProcessLookupError, PermissionError):
         pass
     proc.wait()
@@ -126,15 +173,13 @@ def run_notebook(notebook: Path, spec, calls: list[dict], *, course_dir: Path | 
     fds = (os.open(paths[0], os.O_RDONLY), *(os.open(p, os.O_WRONLY | os.O_CREAT, 0o600)
                                              for p in paths[1:]))
     try:
-        cmd, env, cwd = _launch(scratch, fds, spec, course_dir)
-        if group is not None:
-            cmd = isolation.in_cgroup(cmd, group)
-        if shutil.which("setpriv"):  # the sandbox dies with the grader, even on kill -9
-            cmd = ["setpriv", "--pdeathsig", "KILL", *cmd]
         with tempfile.TemporaryFile() as log:
-            proc = subprocess.Popen(cmd, cwd=cwd, env=env, stdout=log, stderr=subprocess.STDOUT,
-                                    stdin=subprocess.DEVNULL, pass_fds=fds,
-                                    start_new_session=True)
+            proc = None
+            if _START["how"] == "fork":
+                proc = _fork(scratch, fds, log.fileno(), spec, course_dir, group, threads, wall)
+            started = "fork" if proc is not None else "exec"
+            if proc is None:
+                proc = _exec(scratch, fds, log, spec, course_dir, group)
             for fd in fds:
                 os.close(fd)
             fds = ()
@@ -157,6 +202,7 @@ def run_notebook(notebook: Path, spec, calls: list[dict], *, course_dir: Path | 
         shutil.rmtree(scratch, ignore_errors=True)
     export.seconds = time.perf_counter() - start
     export.grade_cells = test_cell_ids(nb)
+    export.started = started
     export.isolation = isolation.level() + ("+pids-cgroup" if group is not None else "")
     export.log = f"sandbox setup failed: {jail_error}" if jail_error else tail
     return export
