@@ -159,3 +159,20 @@ def test_forked_and_fresh_sandboxes_export_the_same_bytes(make_submission, cnn_s
         assert export.ok and export.started == how, export.error
         exports[how] = json.dumps(export.calls, sort_keys=True)
     assert exports["fork"] == exports["exec"]
+
+
+def test_a_template_started_by_a_finished_thread_still_serves(make_submission, cnn_spec,
+                                                             monkeypatch):
+    """Batches start sandboxes from worker threads that end with the batch; the template (and
+    the next batch's forks) must not end with them."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from autograder.sandbox import forkserver
+
+    monkeypatch.setitem(runner._START, "how", "fork")
+    forkserver.close_all()
+    path = make_submission("x = 1\n")
+    for _ in range(2):
+        with ThreadPoolExecutor(2) as batch:
+            exports = list(batch.map(lambda _: run_notebook(path, cnn_spec), range(2)))
+        assert all(e.ok and e.started == "fork" for e in exports), [e.error for e in exports]

@@ -76,8 +76,9 @@ class Template:
         self.log = tempfile.TemporaryFile()
         cmd = [sys.executable, "-m", "autograder.sandbox.zygote", str(theirs.fileno()),
                str(threads)]
-        if shutil.which("setpriv"):  # the template dies with the grader, even on kill -9
-            cmd = ["setpriv", "--pdeathsig", "KILL", *cmd]
+        # no parent-death signal: it would follow the thread that started the template (a
+        # worker thread of a batch), not the grader. The template exits when its socket reads
+        # the end, which the kernel sends when the grader exits, even on kill -9.
         self.proc = subprocess.Popen(cmd, env=env, cwd=self.home, stdin=subprocess.DEVNULL,
                                      stdout=self.log, stderr=subprocess.STDOUT,
                                      pass_fds=(theirs.fileno(),), start_new_session=True)
@@ -102,6 +103,8 @@ class Template:
             with self.lock:
                 socket.send_fds(self.control, [json.dumps(message).encode()],
                                 [theirs.fileno(), *fds])
+        except OSError:  # the template is gone: no pid, no status (the caller starts another)
+            pass
         finally:
             theirs.close()
         line = _read_line(mine, timeout)
@@ -130,8 +133,8 @@ _REFUSED: dict[tuple, str] = {}
 _LOCK = threading.Lock()
 
 
-def start(env: dict, threads: int, message: dict, fds: list[int],
-          timeout: float) -> Forked | None:
+def start(env: dict, threads: int, message: dict, fds: list[int], timeout: float, *,
+          retry: bool = True) -> Forked | None:
     """A sandbox forked from the template for ``env`` and ``threads`` (started within
     ``timeout`` seconds if there is none yet), or None where no template can run."""
     shared = {k: v for k, v in env.items() if k not in PER_SUBMISSION}
@@ -151,7 +154,14 @@ def start(env: dict, threads: int, message: dict, fds: list[int],
                       "a fresh Python instead (slower, as safe)", file=sys.stderr)
     if template is None:
         return None
-    return template.spawn({**message, "env": env}, fds, timeout)
+    forked = template.spawn({**message, "env": env}, fds, timeout)
+    if retry and forked.pid is None and not template.alive():  # it died since the last one
+        with _LOCK:
+            if _TEMPLATES.get(key) is template:
+                del _TEMPLATES[key]
+            template.close()
+        return start(env, threads, message, fds, timeout, retry=False)
+    return forked
 
 
 @atexit.register

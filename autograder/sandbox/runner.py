@@ -4,6 +4,11 @@ The child gets a scratch directory holding only the request (the notebook's code
 functions to export); it runs with wall-clock, CPU, memory, process and file limits, without
 network, and (where the OS allows) as ``nobody`` with the course directory, specs and solutions
 hidden. Whatever it writes back is parsed as untrusted JSON.
+
+The child is a fork of a warm template (:mod:`.forkserver`, :mod:`.zygote`: Keras imported once
+per grading process, about a second per submission) or, with ``sandbox_start = exec`` or where
+no template can run, a fresh Python (``python -m autograder.sandbox.child``); both get the same
+jail, limits, environment and descriptors.
 """
 from __future__ import annotations
 
