@@ -191,12 +191,31 @@ def test_a_weak_machine_refuses_when_isolation_is_required(how, weak_machine, tm
     assert not (tmp_path / "autograded").exists()  # nothing was graded
 
 
-@jail
-def test_a_killed_grader_takes_its_jailed_sandbox_along(tmp_path):
-    """Dropping privileges clears the parent-death signal; the jail sets it again."""
+def dies_with(outer: subprocess.Popen, at_least: int, seconds: float) -> None:
+    """Once ``outer`` has ``at_least`` descendants (within ``seconds``) and they are into the
+    student's code, kill it with SIGKILL: every descendant must die too."""
     import signal
     import time
 
+    import psutil
+
+    deadline, inside = time.monotonic() + seconds, []
+    while time.monotonic() < deadline:
+        inside = psutil.Process(outer.pid).children(recursive=True)
+        if len(inside) >= at_least:
+            break
+        time.sleep(0.05)
+    assert len(inside) >= at_least, [p.cmdline() for p in inside]
+    time.sleep(0.5)  # past the jail's setup, into the student's code
+    outer.send_signal(signal.SIGKILL)
+    outer.wait()
+    gone, alive = psutil.wait_procs(inside, timeout=10)
+    assert not alive, [p.cmdline() for p in alive]
+
+
+@jail
+def test_a_killed_grader_takes_its_jailed_sandbox_along(tmp_path):
+    """Dropping privileges clears the parent-death signal; the jail sets it again."""
     import psutil
 
     scratch = tmp_path / "scratch"
@@ -205,17 +224,7 @@ def test_a_killed_grader_takes_its_jailed_sandbox_along(tmp_path):
                             runner._env(isolation.WORK, "/tmp"), hide=[], scratch=str(scratch))
     outer = subprocess.Popen(cmd)
     try:
-        for _ in range(100):
-            inside = psutil.Process(outer.pid).children(recursive=True)
-            if inside:
-                break
-            time.sleep(0.05)
-        assert inside, "the jailed process did not start"
-        time.sleep(0.5)  # past the jail's setup, into the student's code
-        outer.send_signal(signal.SIGKILL)
-        outer.wait()
-        gone, alive = psutil.wait_procs(inside, timeout=5)
-        assert not alive, [p.cmdline() for p in alive]
+        dies_with(outer, 1, 5)
     finally:
         for p in psutil.Process(outer.pid).children(recursive=True) if outer.poll() is None else []:
             p.kill()
@@ -232,29 +241,13 @@ runner.run_notebook(Path(sys.argv[1]), spec, Plan(spec).calls)
 
 
 @jail
-def test_a_killed_grader_takes_its_template_and_forked_sandboxes_along(tmp_path,
-                                                                        make_submission):
-    import signal
-    import time
-
-    import psutil
-
+def test_a_killed_grader_takes_its_template_and_forked_sandboxes_along(make_submission):
+    """The template ends when the grader's socket closes; each fork dies with its parent."""
     notebook = make_submission("import time\ntime.sleep(120)\n")
     grader = subprocess.Popen([sys.executable, "-c", GRADER, str(notebook)],
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        inside = []
-        for _ in range(600):  # the template imports Keras first
-            inside = psutil.Process(grader.pid).children(recursive=True)
-            if len(inside) >= 3:  # the template, a supervisor and the submission's process
-                break
-            time.sleep(0.1)
-        assert len(inside) >= 3, [p.cmdline() for p in inside]
-        time.sleep(0.5)  # into the student's code
-        grader.send_signal(signal.SIGKILL)
-        grader.wait()
-        gone, alive = psutil.wait_procs(inside, timeout=10)
-        assert not alive, [p.cmdline() for p in alive]
+    try:  # the template imports Keras first; then a supervisor and the submission's process
+        dies_with(grader, 3, 60)
     finally:
         if grader.poll() is None:
             grader.kill()

@@ -176,3 +176,26 @@ def test_a_template_started_by_a_finished_thread_still_serves(make_submission, c
         with ThreadPoolExecutor(2) as batch:
             exports = list(batch.map(lambda _: run_notebook(path, cnn_spec), range(2)))
         assert all(e.ok and e.started == "fork" for e in exports), [e.error for e in exports]
+
+
+@pytest.mark.skipif(isolation.level() != "namespaces", reason="needs the namespace jail")
+def test_a_fork_whose_jail_fails_is_run_again_fresh_and_forking_stops(make_submission, cnn_spec,
+                                                                      monkeypatch, capsys):
+    """Where only the forked path cannot build the jail (a machine we have not met), the
+    submission is graded the exec way, and so is every later one."""
+    from autograder.sandbox import forkserver
+
+    monkeypatch.setitem(runner._START, "how", "fork")
+    monkeypatch.setattr(forkserver, "_REFUSED", {})
+    real = forkserver.start
+
+    def broken_jail(env, threads, message, fds, timeout, **kwargs):
+        plan = message["plan"] and {**message["plan"], "binds": ["/nonexistent-for-the-fork"]}
+        return real(env, threads, {**message, "plan": plan}, fds, timeout, **kwargs)
+
+    monkeypatch.setattr(forkserver, "start", broken_jail)
+    path = make_submission(fixtures.reference_code("cnn", "build_cnn"))
+    first, second = run_notebook(path, cnn_spec), run_notebook(path, cnn_spec)
+    assert first.ok and first.started == "exec", (first.error, first.log)
+    assert second.ok and second.started == "exec"
+    assert "every sandbox starts a fresh Python" in capsys.readouterr().err

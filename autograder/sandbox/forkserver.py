@@ -53,10 +53,14 @@ class Forked:
 
 
 def _read_line(conn: socket.socket, timeout: float) -> str:
+    """The supervisor's first line, or "" if it said nothing within ``timeout`` seconds."""
     conn.settimeout(timeout)
     data = b""
     while not data.endswith(b"\n"):
-        chunk = conn.recv(256)
+        try:
+            chunk = conn.recv(256)
+        except OSError:  # a timeout included: treated as a supervisor that died
+            break
         if not chunk:
             break
         data += chunk
@@ -129,8 +133,19 @@ class Template:
 
 
 _TEMPLATES: dict[tuple, Template] = {}
-_REFUSED: dict[tuple, str] = {}
+_REFUSED: dict[tuple, str] = {}  # key -> why no template runs for it ("*": for any)
 _LOCK = threading.Lock()
+
+
+def refuse(why: str) -> None:
+    """No more forks in this process: a forked sandbox's jail failed where a fresh one's did
+    not (the runner found out by starting that submission again the ``exec`` way)."""
+    with _LOCK:
+        if "*" not in _REFUSED:
+            _REFUSED["*"] = why
+            print(f"sandbox: a forked sandbox's jail failed where a fresh one's did not ({why}); "
+                  "every sandbox starts a fresh Python from now on (slower, as safe)",
+                  file=sys.stderr)
 
 
 def start(env: dict, threads: int, message: dict, fds: list[int], timeout: float, *,
@@ -145,6 +160,8 @@ def start(env: dict, threads: int, message: dict, fds: list[int], timeout: float
             template.close()
             del _TEMPLATES[key]
             template = None
+        if "*" in _REFUSED:
+            return None
         if template is None and key not in _REFUSED:
             try:
                 template = _TEMPLATES[key] = Template(shared, threads, timeout)

@@ -170,6 +170,21 @@ def run_notebook(notebook: Path, spec, calls: list[dict], *, course_dir: Path | 
     except NotebookError as err:
         return Export(False, error=str(err))
     wall = wall_seconds or spec.sandbox.wall_seconds
+    export = _run(nb, request, spec, calls, course_dir, wall, _START["how"])
+    if export.started == "fork" and export.error == JAIL_FAILED:
+        fresh = _run(nb, request, spec, calls, course_dir, wall, "exec")
+        if fresh.error != JAIL_FAILED:  # only the fork's jail fails here: stop forking
+            forkserver.refuse(export.log)
+        export = fresh
+    export.seconds = time.perf_counter() - start
+    return export
+
+
+def _run(nb: dict, request: dict, spec, calls: list[dict], course_dir: Path | None,
+         wall: float, how: str) -> Export:
+    """One sandbox run of ``request``, forked (``how``: "fork", where a template runs) or as
+    a fresh Python ("exec")."""
+    threads = request["threads"]
     scratch = tempfile.mkdtemp(prefix="course-sandbox-")
     group = isolation.pids_cgroup(spec.sandbox.processes)
     names = ("request.json", "export.json", "status", "jail-report")
@@ -180,7 +195,7 @@ def run_notebook(notebook: Path, spec, calls: list[dict], *, course_dir: Path | 
     try:
         with tempfile.TemporaryFile() as log:
             proc = None
-            if _START["how"] == "fork":
+            if how == "fork":
                 proc = _fork(scratch, fds, log.fileno(), spec, course_dir, group, threads, wall)
             started = "fork" if proc is not None else "exec"
             if proc is None:
@@ -205,7 +220,6 @@ def run_notebook(notebook: Path, spec, calls: list[dict], *, course_dir: Path | 
             os.close(fd)
         isolation.release_cgroup(group)  # anything that left the process group dies too
         shutil.rmtree(scratch, ignore_errors=True)
-    export.seconds = time.perf_counter() - start
     export.grade_cells = test_cell_ids(nb)
     export.started = started
     export.isolation = isolation.level() + ("+pids-cgroup" if group is not None else "")
