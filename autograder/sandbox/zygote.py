@@ -1,12 +1,12 @@
 """The sandbox's template process: Keras imported once, a fresh fork per submission.
 
-Started by :mod:`.forkserver` as ``python -m autograder.sandbox.zygote FD THREADS`` with the sandbox's
-own environment (no grader secrets) and one end of a ``SOCK_SEQPACKET`` socket pair. It imports
-what every notebook needs (:func:`autograder.sandbox.child.prepare`: the backend with the
-sandbox's thread counts, Keras, Matplotlib, the course library) and then **never runs student
-code and never reads a request**: it only forks. The file names it receives are the grader's
-scratch files, passed as open descriptors; the notebook's cells stay in the request file, which
-only the submission's own process reads.
+Started by :mod:`.forkserver` as ``python -m autograder.sandbox.zygote FD THREADS`` with the
+sandbox's own environment (no grader secrets) and one end of a ``SOCK_SEQPACKET`` socket pair.
+It imports what every notebook needs (:func:`autograder.sandbox.child.prepare`: the backend with
+the sandbox's thread counts, Keras, Matplotlib, the course library) and then **never runs
+student code and never reads a request**: it only forks. It receives the grader's scratch
+files as open descriptors; the notebook's cells stay in the request file, which only the
+submission's own process reads.
 
 Threads and fork: importing Keras starts no thread on any backend (the thread pools of
 TensorFlow, XLA and PyTorch start with the first operation, which the template never runs), and
@@ -107,8 +107,8 @@ def _supervise(message: dict, fds: list[int], template: int) -> None:
             _unshare(message["user_ns"])
         os.write(conn, f"pid {os.getpid()}\n".encode())
         pid = os.fork()
-    except BaseException as err:  # noqa: BLE001  (reported as the jail's failure, no student code ran)
-        _report(report, f"sandbox setup failed: {err}")
+    except BaseException as err:  # noqa: BLE001  (the jail's failure; no student code ran)
+        _report(report, str(err))
         _send(conn, f"exit {jail.FAILED}\n")
         os._exit(0)
     if pid == 0:
@@ -131,8 +131,10 @@ def _send(fd: int, text: str) -> None:
 
 
 def _report(fd: int, text: str) -> None:
+    """Why the jail could not be built: on the report descriptor (the runner adds the
+    "sandbox setup failed" prefix) and in the log, as :mod:`.jail` reports it."""
     _send(fd, text or "unknown error")
-    print(text, file=sys.stderr)
+    print(f"sandbox setup failed: {text}", file=sys.stderr)
 
 
 def _only(keep: set[int]) -> None:
@@ -163,7 +165,7 @@ def _student(message: dict, fds: tuple[int, ...]) -> None:
         else:
             os.chdir(message["work"])
     except BaseException as err:  # noqa: BLE001  (any reason, reported, before student code)
-        _report(report, f"sandbox setup failed: {err}")
+        _report(report, str(err))
         os._exit(jail.FAILED)
     os.close(report)
     os.environ.clear()
