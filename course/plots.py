@@ -34,9 +34,13 @@ def learning_curves(history: dict[str, list[float]], *, title: str = "Learning c
 
 
 def confusion_matrix(y_true, y_pred, num_classes: int) -> np.ndarray:
-    """Counts: row = true class, column = predicted class."""
-    matrix = np.zeros((num_classes, num_classes), dtype=int)
-    np.add.at(matrix, (np.asarray(y_true), np.asarray(y_pred)), 1)
+    """Counts: row = true class, column = predicted class. A model with more outputs than the
+    task has classes can predict an id past them: the matrix grows to hold it (those columns
+    are always wrong), rather than failing."""
+    y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)
+    n = max([num_classes, *(int(y.max()) + 1 for y in (y_true, y_pred) if y.size)])
+    matrix = np.zeros((n, n), dtype=int)
+    np.add.at(matrix, (y_true, y_pred), 1)
     return matrix
 
 

@@ -90,6 +90,9 @@ def test_plots_render():
     matrix = plots.confusion_matrix([0, 1, 1, 2], [0, 1, 2, 2], 3)
     assert matrix.tolist() == [[1, 0, 0], [0, 1, 1], [0, 0, 1]]
     assert plots.to_png(plots.confusion_figure(matrix)).startswith(b"\x89PNG")
+    # ten outputs on a three-class task: an id past the classes is a column of its own
+    wide = plots.confusion_matrix([0, 1, 2], [0, 6, 2], 3)
+    assert wide.shape == (7, 7) and wide[1, 6] == 1 and wide.trace() == 2
 
 
 def test_token_and_position_embedding_round_trips():
