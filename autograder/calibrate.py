@@ -290,10 +290,11 @@ def rescored(spec: specs.Spec, o: Outcome) -> Outcome:
     return dataclasses.replace(o, points=points, score=round(sum(points.values()), 2))
 
 
-def from_records(assignment: str, paths: list[Path]) -> dict:
+def from_records(assignment: str, paths: list[Path], only: list[str] | None = None) -> dict:
     """A run rebuilt from the outcome files of earlier runs (``<id>.json`` beside each report),
     merged and re-scored under today's spec: re-judge a moved threshold without training, or
-    join runs made one backend at a time."""
+    join runs made one backend at a time. ``only`` keeps those cases (e.g. without a fixture
+    retired since the run)."""
     spec = specs.load(assignment)
     cases_by_name, outcomes, backends, seeds, seconds = {}, {}, [], [], 0.0
     for path in paths:
@@ -301,8 +302,11 @@ def from_records(assignment: str, paths: list[Path]) -> dict:
         if raw["assignment"] != assignment:
             raise specs.SpecError(f"{path}: outcomes of {raw['assignment']!r}, expected "
                                   f"{assignment!r}")
-        cases_by_name.update({c["name"]: Case(**c) for c in raw["cases"]})
+        cases_by_name.update({c["name"]: Case(**c) for c in raw["cases"]
+                              if not only or c["name"] in only})
         for o in raw["outcomes"]:
+            if only and o["case"] not in only:
+                continue
             outcome = rescored(spec, Outcome(**o))
             outcomes[(outcome.case, outcome.seed, outcome.backend)] = outcome  # later files win
         backends += [b for b in raw["backends"] if b not in backends]

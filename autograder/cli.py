@@ -127,7 +127,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--from", dest="records", action="append", type=Path, metavar="JSON",
                    help="train nothing: re-judge the outcomes an earlier run wrote "
                    "(<out>/<assignment>.json) under today's floors and thresholds; repeat to "
-                   "merge runs (e.g. one per backend)")
+                   "merge runs (e.g. one per backend); with --case, only those cases")
     settings.add_flags(p, ["calibration_sandboxes"], in_course=False)
 
     p = sub.add_parser("demo", help="release -> submissions (reference + common mistakes) -> "
@@ -303,9 +303,10 @@ def _calibrate(args) -> int:
     if args.seeds < 1:
         raise specs.SpecError(f"--seeds should be at least 1, got {args.seeds}")
     if args.records:
-        run = calibrate.from_records(args.assignment, args.records)
+        run = calibrate.from_records(args.assignment, args.records, only=args.case)
         command = f"course calibrate {args.assignment} " + " ".join(
-            f"--from {path}" for path in args.records)
+            [f"--from {path}" for path in args.records]
+            + [f"--case {name}" for name in args.case or []])
     else:
         backends = args.backend or installed_backends()
         run = calibrate.run(args.assignment, args.seeds, backends, workers=args.workers,
