@@ -241,7 +241,7 @@ LOADERS = {
 }
 
 
-TASK_MODULES = ("course.points", "course.sequences")  # more loaders: synthetic and sequence tasks
+TASK_MODULES = ("course.points", "course.sequences", "course.motifs")  # synthetic tasks
 
 
 def loaders() -> dict:

@@ -90,11 +90,11 @@ def load_first_half(seq_len: int = 16, vocab_size: int = 10, token: int = 1, see
     occurs overall says nothing about the answer; only *where* it occurs does, so a bag of tokens
     (or attention without positions) can only guess.
     """
-    return _drawn(first_half_task, seed, (n_train, n_val, n_test), 2,
+    return drawn(first_half_task, seed, (n_train, n_val, n_test), 2,
                   seq_len=seq_len, vocab_size=vocab_size, token=token)
 
 
-def _drawn(task, seed: int, sizes: tuple[int, int, int], num_classes: int, **kwargs) -> Splits:
+def drawn(task, seed: int, sizes: tuple[int, int, int], num_classes: int, **kwargs) -> Splits:
     """Train, validation and test splits of ``sizes`` examples drawn one after the other from
     ``task(n, rng=..., **kwargs)`` with one generator seeded by ``seed``."""
     rng = np.random.default_rng(seed)
@@ -143,7 +143,7 @@ def load_switch_memory(seq_len: int = 64, values: int = 8, seed: int = 0, n_trai
 
     x is float32 (N, seq_len, 2 * values), one-hot; y the value 0..values-1, near uniform.
     """
-    return _drawn(switch_memory_task, seed, (n_train, n_val, n_test), values,
+    return drawn(switch_memory_task, seed, (n_train, n_val, n_test), values,
                   seq_len=seq_len, values=values)
 
 
@@ -175,7 +175,7 @@ def load_where_is(seq_len: int = 16, vocab_size: int = 32, seed: int = 0, n_trai
     x is int32 (N, seq_len + 1) with ids in [0, vocab_size) (0 is never drawn: free for padding);
     y the position 0..seq_len-1, uniform.
     """
-    return _drawn(where_is_task, seed, (n_train, n_val, n_test), seq_len,
+    return drawn(where_is_task, seed, (n_train, n_val, n_test), seq_len,
                   seq_len=seq_len, vocab_size=vocab_size)
 
 
@@ -204,7 +204,7 @@ def load_address_lookup(seq_len: int = 16, values: int = 16, seed: int = 0, n_tr
 
     x is int32 (N, seq_len + 1) with ids in [0, 1 + values + seq_len); y the value 0..values-1.
     """
-    return _drawn(address_lookup_task, seed, (n_train, n_val, n_test), values,
+    return drawn(address_lookup_task, seed, (n_train, n_val, n_test), values,
                   seq_len=seq_len, values=values)
 
 
@@ -240,7 +240,7 @@ def load_latest_value(pairs: int = 12, keys: int = 8, values: int = 8, seed: int
 
     x is int32 (N, pairs + 1) with ids in [0, 1 + keys * values + keys); y the value.
     """
-    return _drawn(latest_value_task, seed, (n_train, n_val, n_test), values, pairs=pairs,
+    return drawn(latest_value_task, seed, (n_train, n_val, n_test), values, pairs=pairs,
                   keys=keys, values=values)
 
 

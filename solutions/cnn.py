@@ -8,7 +8,7 @@ def build_cnn(input_shape, num_classes, *, filters=(32, 64, 64), dense_units=64,
     """A compiled CNN for (H, W, 1) images: conv blocks, global max pooling, a dense head.
 
     Global max pooling keeps the strongest response of each filter wherever it occurs, so the
-    classifier does not care where on the canvas the digit sits.
+    classifier does not care where on the canvas the pattern sits.
     """
     inputs = keras.Input(shape=input_shape)
     x = inputs

@@ -6,8 +6,8 @@ from autograder.sandbox.runner import Export
 def _result(acc, **model):
     history = {"loss": [2.0, 1.0], "val_loss": [2.1, 1.2], "accuracy": [0.3, 0.6],
                "val_accuracy": [0.3, 0.5]}
-    confusion = [[1 if i == j else 0 for j in range(10)] for i in range(10)]
-    info = ModelInfo(**{"built": True, "params": 1234, "output_shape": [None, 10],
+    confusion = [[1 if i == j else 0 for j in range(4)] for i in range(4)]  # cnn's 4 patterns
+    info = ModelInfo(**{"built": True, "params": 1234, "output_shape": [None, 4],
                         "compiled": True, **model})
     return {"cnn": TaskResult("cnn", "classifier", {"build_cnn": info}, ok=True,
                               metrics={"accuracy": acc}, summary="after 2 epochs",
@@ -33,7 +33,7 @@ def test_partial_credit_and_reasons(cnn_spec):
                                                            compiled=False))
     by_id = {r.grade_id: r for r in results}
     assert by_id["test_cnn_output_shape"].points == 0
-    assert "expected output shape (batch, 10), received (batch, 1)" in \
+    assert "expected output shape (batch, 4), received (batch, 1)" in \
         by_id["test_cnn_output_shape"].message
     assert "model.compile" in by_id["test_cnn_compiled"].message
     assert by_id["test_cnn_accuracy"].points == 3.5

@@ -117,7 +117,7 @@ def test_lecture_code_does_not_name_a_pinned_function(stem):
 @pytest.mark.parametrize("stem", STEMS)
 def test_lecture_builds_nothing_with_an_assignments_exact_arguments(stem):
     """No function a lecture defines is called with the arguments a grader passes to a builder
-    (e.g. (16, 16, 1) and 10 for build_cnn): a lecture model solves a different task."""
+    (e.g. (16, 16, 1) and 4 for build_cnn): a lecture model solves a different task."""
     tree = ast.parse(code_of(stem))
     defined = {node.name for node in ast.walk(tree) if isinstance(node, ast.FunctionDef)}
     graded = {tuple(_tuples(case["args"])): case["function"] for case in builder_cases()}

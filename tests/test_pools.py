@@ -7,9 +7,9 @@ import pytest
 
 from autograder.trusted import kinds
 from autograder import spec as specs
-from course import data, sequences
+from course import data, motifs, sequences
 
-IMAGE_TASKS = {"cnn": "cnn", "gan": "gan"}  # assignment -> its image task (rnn's is synthetic)
+IMAGE_TASKS = {"gan": "gan"}  # assignment -> its digit-image task (cnn's and rnn's are synthetic)
 GRADING_SEEDS = (0, 1, 987)
 
 
@@ -91,13 +91,14 @@ def test_the_graded_split_shares_no_image_with_the_released_data(assignment):
         assert trained_on == released  # graded training uses only the public pool
 
 
-def test_a_preview_uses_the_notebooks_own_split():
+@pytest.mark.parametrize("assignment", ["cnn", "gan"])
+def test_a_preview_uses_the_notebooks_own_split(assignment):
     import dataclasses
 
-    task = specs.load("cnn").tasks["cnn"]
+    task = specs.load(assignment).tasks[assignment]
     previewed = dataclasses.replace(task, options={**task.options, kinds.PUBLIC_DATA: True})
     public = kinds.graded_data(previewed, 987)
-    notebook = data.load_translated_digits(canvas=16, seed=0)
+    notebook = {"cnn": motifs.load_motifs, "gan": data.load_digits_8x8}[assignment]()
     assert not public.private_test and np.array_equal(public.x_test, notebook.x_test)
     assert kinds.held_out(public, previewed) == "your notebook's held-out split (x_test)"
 
@@ -118,7 +119,8 @@ def test_synthetic_tasks_have_no_private_pool():
     assert data.has_private_pool("sequential_digits")
     assert not data.has_private_pool("first_half") and not data.has_private_pool("nonesuch")
     assert not data.has_private_pool("switch_memory")
-    assert not data.has_private_pool("address_lookup")
+    assert not data.has_private_pool("address_lookup") and not data.has_private_pool("motifs")
+    assert not kinds.graded_data(specs.load("cnn").tasks["cnn"], 5).private_test
     assert not kinds.graded_data(specs.load("rnn").tasks["rnn"], 5).private_test
     task = specs.load("transformer").tasks["transformer"]
     assert not kinds.graded_data(task, 5).private_test

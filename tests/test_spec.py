@@ -57,7 +57,7 @@ def _raw():
     (lambda r: r["tasks"]["cnn"]["data"].update(name="translated_digit"),
      r"tasks.cnn.data.name: unknown 'translated_digit'; expected one of"),
     (lambda r: r["tasks"]["cnn"]["data"]["kwargs"].update(canvass=24),
-     r"tasks.cnn.data.kwargs: the loader 'translated_digits' refuses them"),
+     r"tasks.cnn.data.kwargs: the loader 'motifs' refuses them"),
     (lambda r: r["tasks"]["cnn"].update(epochs=5),
      r"tasks.cnn: unknown key 'epochs' for a classifier task"),
 ])

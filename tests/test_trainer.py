@@ -25,8 +25,8 @@ def models():
 
     namespace = {"keras": keras, "layers": keras.layers}
     exec(fixtures.code("cnn", "dense_only"), namespace)  # noqa: S102 (a test fixture)
-    return {"reference": build_cnn((16, 16, 1), 10),
-            "dense": namespace["build_cnn"]((16, 16, 1), 10)}
+    return {"reference": build_cnn((16, 16, 1), 4),  # the spec's arguments: 4 patterns
+            "dense": namespace["build_cnn"]((16, 16, 1), 4)}
 
 
 def test_warm_worker_trains_exactly_like_a_fresh_one(models, cnn_spec):
@@ -47,7 +47,7 @@ def test_an_overrunning_job_is_stopped_and_the_worker_replaced(models, cnn_spec)
         slow = pool.submit(_job(cnn_spec, models["reference"]), timeout=1).result()
         assert not slow["ok"] and "longer than 1 s" in slow["error"]
         quick = pool.submit(_job(cnn_spec, models["reference"], epochs=1), timeout=300).result()
-    assert quick["ok"] and quick["models"]["build_cnn"]["output_shape"] == [None, 10]
+    assert quick["ok"] and quick["models"]["build_cnn"]["output_shape"] == [None, 4]
 
 
 @pytest.mark.parametrize("backend", ["torch"])  # JAX: tests/test_calibration.py, every task

@@ -15,37 +15,49 @@
 #   the maximum (or mean) over the whole map: "is this pattern anywhere in the image?"
 #
 # A dense layer on raw pixels has none of this: it must learn each pattern separately at each
-# position. In this assignment you will see that difference decide the grade. Lecture 3
-# (`course/lectures/03_cnn.py`) prepares it.
+# position, and so must a recurrent network that reads the image row by row (each row goes
+# through a dense map). In this assignment you will see that difference decide the grade.
+# Lecture 3 (`course/lectures/03_cnn.py`) prepares it.
 
 # %% [markdown]
 # ## Setup
 # Run this cell first. It picks the Keras backend (TensorFlow unless `KERAS_BACKEND` says
-# otherwise), says which device you are on, and loads the data: the public pool, 1,437 of
-# scikit-learn's 1,797 digits (the other 360 are kept aside for grading).
+# otherwise), says which device you are on, draws the images (generated, the same every time
+# for seed 0) and shows the four patterns and a few images.
 
 # %% [setup] id=setup
 import keras
 from keras import layers
 
-from course import data, plots, runtime, training
+import numpy as np
+
+from course import motifs, plots, runtime, training
 
 print("Keras", keras.__version__, "on", runtime.detect_device())
-digits = data.load_translated_digits(canvas=16, seed=0)
-print("examples:", digits.sizes(), "image shape:", digits.input_shape)
-plots.image_grid(digits.x_train[:20], ncols=10, labels=digits.y_train[:20],
-                 title="Digits placed at random positions on a 16x16 canvas");
+images = motifs.load_motifs(canvas=16, copies=3, seed=0)
+print("examples:", images.sizes(), "image shape:", images.input_shape)
+plots.image_grid(np.stack([motifs.motif(m) for m in motifs.CLASSES]), ncols=4,
+                 labels=[f"class {k}" for k in range(4)], title="The four patterns");
+plots.image_grid(images.x_train[:20], ncols=10, labels=images.y_train[:20],
+                 title="Three copies of the class pattern among four distractors");
 
 # %% [markdown]
 # ## The task
-# Each 8x8 scikit-learn digit was placed at a random position on a blank 16x16 canvas. The same
-# "3" appears at the top left in one image and the bottom right in another. A small dense
-# network (Flatten then Dense layers) gets under 50 % here, and even the widest one allowed
-# stays under 66 %; a small CNN gets over 90 %.
+# Each class is one small 3x3 pattern of ink (shown above). An image is a 16x16 canvas of faint
+# noise on which its class's pattern is stamped three times, at random places, among four
+# *distractors*: 3x3 patterns of a shared set that belong to no class (two of them differ from
+# a class pattern in one row only). Patterns may overlap. Name the class. The pixels come
+# standardised (mean 0, standard deviation 1 over the training images).
+#
+# One 3x3 filter per pattern, slid over the canvas, finds it wherever it is. A dense network
+# sees a different input every time the pattern moves: even the widest one allowed stays under
+# 40 % (chance is 25 %). A recurrent network reading the canvas row by row must learn each
+# pattern at every column apart, and stays under 75 %. LeNet-5 reaches about 90 %, a small CNN
+# with global pooling about 95 %.
 #
 # ## Your task: `build_cnn(input_shape, num_classes)`
 # Write a function that returns a **compiled** `keras.Model`:
-# - input: images of shape `input_shape`, e.g. `(16, 16, 1)`, float32 in [0, 1];
+# - input: images of shape `input_shape`, e.g. `(16, 16, 1)`, float32, standardised;
 # - output: one score per class, shape `(batch, num_classes)`: probabilities (softmax) or logits
 #   (then use a loss with `from_logits=True`); the grader takes the `argmax`;
 # - compile it yourself: choose the optimizer, the loss (labels are integer ids, so a *sparse*
@@ -65,7 +77,7 @@ plots.image_grid(digits.x_train[:20], ncols=10, labels=digits.y_train[:20],
 # These run when you execute them, and again when your notebook is graded (1 point each).
 
 # %% [test] id=test_cnn_builds
-model = build_cnn((16, 16, 1), 10)
+model = build_cnn((16, 16, 1), 4)
 assert isinstance(model, keras.Model), f"expected a keras.Model, got {type(model).__name__}"
 from autograder.visible import assert_rebuilds  # the grader's own rebuild test
 assert_rebuilds(model, input_shape=(16, 16, 1), max_params={{cnn.max_params}},
@@ -73,12 +85,12 @@ assert_rebuilds(model, input_shape=(16, 16, 1), max_params={{cnn.max_params}},
 model.summary()
 
 # %% [test] id=test_cnn_output_shape
-model = build_cnn((16, 16, 1), 10)
-assert tuple(model.output_shape) == (None, 10), (
-    f"expected output shape (None, 10), got {model.output_shape}")
+model = build_cnn((16, 16, 1), 4)
+assert tuple(model.output_shape) == (None, 4), (
+    f"expected output shape (None, 4), got {model.output_shape}")
 
 # %% [test] id=test_cnn_compiled
-model = build_cnn((16, 16, 1), 10)
+model = build_cnn((16, 16, 1), 4)
 assert model.optimizer is not None and model.loss is not None, (
     "the model is not compiled: call model.compile(optimizer=..., loss=..., metrics=[...])")
 
@@ -89,26 +101,25 @@ assert model.optimizer is not None and model.loss is not None, (
 # it trains your model itself. Tag your own exploration cells the same way.
 
 # %% [code] tags=skip-grading
-model = build_cnn(digits.input_shape, digits.num_classes)
-result = training.fit(model, digits.x_train, digits.y_train,
+model = build_cnn(images.input_shape, images.num_classes)
+result = training.fit(model, images.x_train, images.y_train,
                       budget=training.Budget(epochs=5, batch_size=64),
-                      validation_data=(digits.x_val, digits.y_val))
+                      validation_data=(images.x_val, images.y_val))
 print("validation accuracy:", round(result.history["val_accuracy"][-1], 3))
 plots.learning_curves(result.history, title="Your CNN, 5 epochs");
 
 # %% [markdown]
 # ## Graded by training ({{test_cnn_accuracy.points}} points)
 # The grader rebuilds your model from its configuration in a separate, trusted process and
-# trains it from scratch with a fixed seed (batch {{cnn.batch_size}}) on a training split of the
-# public digits drawn with a seed only the grader knows, for up to **{{cnn.epochs}} epochs**,
-# stopping once validation accuracy has not improved for {{cnn.patience}} epochs and keeping the
-# best weights. It then measures accuracy on **held-out images you have not seen**: the course
-# keeps 360 of scikit-learn's 1,797 digits in a private pool that no notebook loads (your
-# `digits` come from the other 1,437), placed at new positions. Accuracy of
+# trains it from scratch with a fixed seed (batch {{cnn.batch_size}}) on a fresh draw of images
+# made with a seed only the grader knows (as many as yours: 1,200 to train on, 300 to
+# validate), for up to **{{cnn.epochs}} epochs**, stopping once validation accuracy has not
+# improved for {{cnn.patience}} epochs and keeping the best weights. It then measures accuracy
+# on **400 new images you have not seen**, drawn the same way. Accuracy of
 # {{test_cnn_accuracy.threshold}} or more earns all
 # {{test_cnn_accuracy.points}} points, {{test_cnn_accuracy.floor}} or less earns none, and
-# points grow linearly in between: the widest dense network allowed stays at or below the
-# floor, so only shared local filters earn these points. Your feedback shows the learning
+# points grow linearly in between: the widest dense network allowed and a recurrent network
+# reading rows stay at or below the floor, so only shared local filters earn these points. Your feedback shows the learning
 # curves and a confusion matrix.
 
 # %% [test] id=test_cnn_accuracy
