@@ -1,9 +1,11 @@
 """Every assignment's thresholds separate, as a regression net in CI: the reference earns full
-marks on two grading seeds (fresh data draws and initialisations) on TensorFlow and on JAX, the
-textbook models (``fixtures/<id>/passing/``) earn full marks on TensorFlow, and on JAX the
-strongest wrong kind of model for the concept (dense for cnn, a convolution stack for rnn, no
-positions for transformer, linear for the MLP task, collapsed or noise generators for gan) gets
-no points for its metric. The full evidence, more seeds and every case, is ``course calibrate``
+marks on two grading seeds (fresh data draws and initialisations) on JAX and on the first of
+them on TensorFlow (test_roundtrip's demo grades every reference on TensorFlow at a seed drawn
+afresh each run, so CI sees a new TensorFlow seed every time), the textbook models
+(``fixtures/<id>/passing/``) earn full marks on TensorFlow, and on JAX the strongest wrong kind
+of model for the concept (a GRU reading rows for cnn, a convolution stack for rnn, no positions
+for transformer, linear for the MLP task, collapsed or noise generators for gan) gets no points
+for its metric. The full evidence, more seeds and every case, is ``course calibrate``
 (bench/results/calibration/).
 
 Exports are made in this process from the same solution-cell code a student would submit (the
@@ -26,9 +28,10 @@ pytestmark = pytest.mark.slow
 
 SEEDS = (1, 2)
 BACKENDS = ("tensorflow", "jax")
+REFERENCE_SEEDS = {"tensorflow": SEEDS[:1], "jax": SEEDS}  # TensorFlow fits 1.3-2.7x slower
 WRONG_KIND = {  # assignment -> (fixtures, the metric checks each must fail)
     "perceptron": (["mlp_linear_hidden"], ["test_mlp_accuracy"]),
-    "cnn": (["dense_only", "wide_dense"], ["test_cnn_accuracy"]),
+    "cnn": (["gru_rows"], ["test_cnn_accuracy"]),  # a GRU reading rows: the strongest, 0.6-0.7
     "rnn": (["conv_stack"], ["test_rnn_accuracy"]),  # the strongest family that is not recurrent
     "transformer": (["no_positions"], ["test_transformer_accuracy"]),  # the strongest, 0.49
     "gan": (["zero_init", "frozen_generator"],  # collapsed (ignores its noise); untrained noise
@@ -54,11 +57,11 @@ def pool(request):
 
 
 @pytest.mark.parametrize("assignment", list(WRONG_KIND))
-def test_reference_full_marks_on_every_seed_and_backend(pool, assignment):
+def test_reference_full_marks_on_its_seeds_and_every_backend(pool, assignment):
     backend, workers = pool
     spec = specs.load(assignment)
     namespace = run_submission_cells(assignment, None)
-    for seed in SEEDS:
+    for seed in REFERENCE_SEEDS[backend]:
         scored = _grade(workers, spec, namespace, seed)
         lost = {gid: msg for gid, (pts, full, msg) in scored.items() if pts < full}
         assert not lost, f"{assignment} on {backend}, grading seed {seed}: {lost}"
