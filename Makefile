@@ -20,8 +20,10 @@ demo: $(STAMP)
 	$(BIN)/course demo
 
 # Test files run on PYTEST_JOBS processes (pytest-xdist), a file per process at a time, so a
-# module's shared trained results are computed once. Trainers and sandboxes are single-threaded.
-PYTEST_JOBS ?= 2
+# module's shared trained results are computed once. Trainers and sandboxes are single-threaded;
+# a quarter of the tests' time is spent waiting (wall-clock limits, timeouts, processes starting),
+# so three processes keep a 2-core machine busy where two left it idle.
+PYTEST_JOBS ?= 3
 test: $(STAMP)
 	$(BIN)/python -m pytest -n $(PYTEST_JOBS) --dist loadfile
 
