@@ -3,6 +3,7 @@ import dataclasses
 import json
 import os
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -138,15 +139,23 @@ print(json.dumps({"attrs": [hasattr(m, "PLANTED") for m in (keras, numpy, course
 
 def test_submissions_forked_back_to_back_share_nothing(make_submission, cnn_spec, monkeypatch):
     """Each submission is a fresh fork of a template that never ran student code: what one
-    plants in modules, the environment or files is not there for the next."""
+    plants in modules, the environment or files is not there for the next. (Without the
+    namespace jail, /tmp is the machine's own: only the jail gives each sandbox its own.)"""
     monkeypatch.setitem(runner._START, "how", "fork")
-    first = run_notebook(make_submission(PLANT, name="alice"), cnn_spec)
-    second = run_notebook(make_submission(LOOK, name="bob"), cnn_spec)
+    jailed = isolation.level() == "namespaces"
+    try:
+        first = run_notebook(make_submission(PLANT, name="alice"), cnn_spec)
+        second = run_notebook(make_submission(LOOK, name="bob"), cnn_spec)
+    finally:
+        if not jailed:
+            Path("/tmp/planted").unlink(missing_ok=True)
     assert first.started == second.started == "fork"
     assert not any("Error" in (c.get("error") or "") for c in first.cells), first.cells
     seen = json.loads(next(c["output"] for c in second.cells if c["output"].startswith("{")))
-    assert seen == {"attrs": [False] * 4, "module": False, "env": False, "floatx": "float32",
-                    "files": [False, False]}
+    in_tmp, in_workdir = seen.pop("files")
+    assert seen == {"attrs": [False] * 4, "module": False, "env": False, "floatx": "float32"}
+    assert not in_workdir  # each sandbox works in a folder of its own
+    assert not (jailed and in_tmp)  # and, in the jail, has a /tmp of its own
 
 
 def test_forked_and_fresh_sandboxes_export_the_same_bytes(make_submission, cnn_spec,
