@@ -35,8 +35,8 @@ def motifs_task(n: int, *, canvas: int = 16, copies: int = 3, distractors: int =
     """``n`` images (float32, (n, canvas, canvas, 1), pixels in [0, 1]) and their classes.
 
     An image holds ``copies`` of its class's motif and ``distractors`` drawn from
-    :data:`DISTRACTORS`, each at a uniformly random spot (a later one is drawn over an earlier
-    one where they overlap, the brighter pixel wins), on Gaussian noise of scale ``noise``.
+    :data:`DISTRACTORS`, each at a uniformly random spot (where two overlap, each pixel keeps
+    the brighter value), on Gaussian noise of scale ``noise``.
     """
     shapes = [motif(m) for m in CLASSES + DISTRACTORS]
     size = shapes[0].shape[0]
@@ -47,8 +47,8 @@ def motifs_task(n: int, *, canvas: int = 16, copies: int = 3, distractors: int =
     x = rng.normal(0.0, noise, (n, canvas, canvas)).astype("float32")
     for i in range(n):
         for j in range(copies + distractors):
-            shape = shapes[y[i]] if j < copies else shapes[len(CLASSES) + rng.integers(
-                len(DISTRACTORS))]
+            k = y[i] if j < copies else len(CLASSES) + rng.integers(len(DISTRACTORS))
+            shape = shapes[k]
             r, c = rng.integers(0, canvas - size + 1, 2)
             patch = x[i, r:r + size, c:c + size]
             np.maximum(patch, shape, out=patch)

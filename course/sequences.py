@@ -91,7 +91,7 @@ def load_first_half(seq_len: int = 16, vocab_size: int = 10, token: int = 1, see
     (or attention without positions) can only guess.
     """
     return drawn(first_half_task, seed, (n_train, n_val, n_test), 2,
-                  seq_len=seq_len, vocab_size=vocab_size, token=token)
+                 seq_len=seq_len, vocab_size=vocab_size, token=token)
 
 
 def drawn(task, seed: int, sizes: tuple[int, int, int], num_classes: int, **kwargs) -> Splits:
@@ -144,7 +144,7 @@ def load_switch_memory(seq_len: int = 64, values: int = 8, seed: int = 0, n_trai
     x is float32 (N, seq_len, 2 * values), one-hot; y the value 0..values-1, near uniform.
     """
     return drawn(switch_memory_task, seed, (n_train, n_val, n_test), values,
-                  seq_len=seq_len, values=values)
+                 seq_len=seq_len, values=values)
 
 
 def where_is_task(n: int, *, seq_len: int = 16, vocab_size: int = 32,
@@ -176,7 +176,7 @@ def load_where_is(seq_len: int = 16, vocab_size: int = 32, seed: int = 0, n_trai
     y the position 0..seq_len-1, uniform.
     """
     return drawn(where_is_task, seed, (n_train, n_val, n_test), seq_len,
-                  seq_len=seq_len, vocab_size=vocab_size)
+                 seq_len=seq_len, vocab_size=vocab_size)
 
 
 def address_lookup_task(n: int, *, seq_len: int = 16, values: int = 16,
@@ -205,7 +205,7 @@ def load_address_lookup(seq_len: int = 16, values: int = 16, seed: int = 0, n_tr
     x is int32 (N, seq_len + 1) with ids in [0, 1 + values + seq_len); y the value 0..values-1.
     """
     return drawn(address_lookup_task, seed, (n_train, n_val, n_test), values,
-                  seq_len=seq_len, values=values)
+                 seq_len=seq_len, values=values)
 
 
 def latest_value_task(n: int, *, pairs: int = 12, keys: int = 8, values: int = 8,
@@ -241,7 +241,7 @@ def load_latest_value(pairs: int = 12, keys: int = 8, values: int = 8, seed: int
     x is int32 (N, pairs + 1) with ids in [0, 1 + keys * values + keys); y the value.
     """
     return drawn(latest_value_task, seed, (n_train, n_val, n_test), values, pairs=pairs,
-                  keys=keys, values=values)
+                 keys=keys, values=values)
 
 
 LOADERS = {
