@@ -15,9 +15,12 @@ frequency, random phase, on strong pixel noise); 1,200 / 300 / 400 generated ima
 Run: .venv/bin/python bench/cnn_tasks.py [--family digits|motifs|textures] [--canvases 16,24,32]
      [--copies 1,4] [--seeds 0,1] [--backend jax] [--epochs 150] [--patience 20]
      [--only reference,gru_rows] [--out bench/results/cnn_tasks.md]
+     generated families: [--classes 4] [--motif 3] [--train 1200] [--standardise]
 Each run trains as the grader does (`course.training.fit`: Adam as compiled, batch 64, early
 stopping on validation accuracy with the best epoch's weights kept), one thread, and scores on
-the private pool. Rows are appended to the output as they finish.
+the private pool (digits) or the generated test images. Rows are appended to the output as they
+finish. Besides the fixtures, three models are built here: `capped_dense`, `gru_rows_wide` (256
+units a direction) and `conv1d_rows` (1-D convolutions along the rows, full-width filters).
 """
 from __future__ import annotations
 
@@ -31,7 +34,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 MAX_PARAMS = 500_000  # the cap of the cnn spec
 
-# name -> (family, source for measure_rnn.load_builder); "capped_dense" is built here
+# name -> (family, source for measure_rnn.load_builder); None: built here
 MODELS = {
     "reference": ("convolution (must pass)", "ref"),
     "lenet5": ("convolution (must pass)", "fixture:passing/lenet5"),

@@ -119,8 +119,8 @@ plots.learning_curves(result.history, title="Your CNN, 5 epochs");
 # {{test_cnn_accuracy.threshold}} or more earns all
 # {{test_cnn_accuracy.points}} points, {{test_cnn_accuracy.floor}} or less earns none, and
 # points grow linearly in between: the widest dense network allowed and a recurrent network
-# reading rows stay at or below the floor, so only shared local filters earn these points. Your feedback shows the learning
-# curves and a confusion matrix.
+# reading rows stay at or below the floor, so only shared local filters earn these points.
+# Your feedback shows the learning curves and a confusion matrix.
 
 # %% [test] id=test_cnn_accuracy
 print("This check trains your model when the notebook is graded.")
