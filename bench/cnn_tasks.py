@@ -163,9 +163,8 @@ def generated(family, canvas, copies, seed, classes=None, motif=3, train=1200):
 
     from course.data import Splits
 
-    make = {"motifs": motif_images, "textures": texture_images}[family]
-    if family == "motifs":
-        make = functools.partial(motif_images, classes=classes or 10, size=motif)
+    make = (functools.partial(motif_images, classes=classes or 10, size=motif)
+            if family == "motifs" else texture_images)
     parts = [make(n, canvas, copies, np.random.default_rng(1000 * k + seed))
              for k, n in ((1, train), (2, 300), (3, 400))]
     (xt, yt, classes), (xv, yv, _), (xs, ys, _) = parts

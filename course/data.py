@@ -131,6 +131,15 @@ def _take(x: np.ndarray, y: np.ndarray, parts, graded: bool) -> Splits:
                   int(y.max()) + 1, private_test=graded)
 
 
+def drawn(task, seed: int, sizes: tuple[int, int, int], num_classes: int, **kwargs) -> Splits:
+    """Train, validation and test splits of ``sizes`` examples drawn one after the other from
+    ``task(n, rng=..., **kwargs)`` with one generator seeded by ``seed``."""
+    rng = np.random.default_rng(seed)
+    (x_train, y_train), (x_val, y_val), (x_test, y_test) = (
+        task(n, rng=rng, **kwargs) for n in sizes)
+    return Splits(x_train, y_train, x_val, y_val, x_test, y_test, num_classes)
+
+
 def place_on_canvas(images: np.ndarray, canvas: int, rng: np.random.Generator) -> np.ndarray:
     """Put each (h, w) image at a random offset on a blank canvas x canvas image."""
     n, h, w = images.shape

@@ -17,7 +17,7 @@ from functools import lru_cache
 
 import numpy as np
 
-from .data import Splits
+from .data import Splits, drawn
 
 # '#' is ink. The four classes, then the distractors (two of them differ from a class in one row)
 CLASSES = ("..#/.#./.##", "##./#../.##", "..#/.#./##.", "##./##./...")
@@ -47,8 +47,7 @@ def motifs_task(n: int, *, canvas: int = 16, copies: int = 3, distractors: int =
     x = rng.normal(0.0, noise, (n, canvas, canvas)).astype("float32")
     for i in range(n):
         for j in range(copies + distractors):
-            k = y[i] if j < copies else len(CLASSES) + rng.integers(len(DISTRACTORS))
-            shape = shapes[k]
+            shape = shapes[y[i] if j < copies else len(CLASSES) + rng.integers(len(DISTRACTORS))]
             r, c = rng.integers(0, canvas - size + 1, 2)
             patch = x[i, r:r + size, c:c + size]
             np.maximum(patch, shape, out=patch)
@@ -73,8 +72,6 @@ def load_motifs(canvas: int = 16, copies: int = 3, distractors: int = 4, seed: i
     x is float32 (N, canvas, canvas, 1); y the class 0..3, near uniform. ``seed`` fixes the
     draw (the grader draws afresh from its secret seed).
     """
-    from .sequences import drawn
-
     return standardised(drawn(motifs_task, seed, (n_train, n_val, n_test), len(CLASSES),
                                canvas=canvas, copies=copies, distractors=distractors))
 

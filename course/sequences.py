@@ -11,7 +11,7 @@ from functools import lru_cache
 
 import numpy as np
 
-from .data import Splits, _take, digit_split, digits_images
+from .data import Splits, _take, digit_split, digits_images, drawn
 
 
 def digits_as_sequences(images: np.ndarray, step_pixels: int = 8,
@@ -92,15 +92,6 @@ def load_first_half(seq_len: int = 16, vocab_size: int = 10, token: int = 1, see
     """
     return drawn(first_half_task, seed, (n_train, n_val, n_test), 2,
                  seq_len=seq_len, vocab_size=vocab_size, token=token)
-
-
-def drawn(task, seed: int, sizes: tuple[int, int, int], num_classes: int, **kwargs) -> Splits:
-    """Train, validation and test splits of ``sizes`` examples drawn one after the other from
-    ``task(n, rng=..., **kwargs)`` with one generator seeded by ``seed``."""
-    rng = np.random.default_rng(seed)
-    (x_train, y_train), (x_val, y_val), (x_test, y_test) = (
-        task(n, rng=rng, **kwargs) for n in sizes)
-    return Splits(x_train, y_train, x_val, y_val, x_test, y_test, num_classes)
 
 
 def switch_memory_task(n: int, *, seq_len: int = 64, values: int = 8, p_write: float = 0.1,

@@ -51,7 +51,8 @@ CLONE = {"mount": 0x00020000, "uts": 0x04000000, "ipc": 0x08000000, "user": 0x10
          "pid": 0x20000000, "net": 0x40000000, "cgroup": 0x02000000}
 NAMESPACES = [flag[2:] for flag in isolation.NAMESPACES if flag[2:] in CLONE]  # unshare's
 PRELOAD = ("matplotlib.pyplot", "course.data", "course.evaluator", "course.gan", "course.layers",
-           "course.plots", "course.points", "course.sequences", "course.training")
+           "course.motifs", "course.plots", "course.points", "course.sequences",
+           "course.training")
 
 
 def threads_now() -> int:
