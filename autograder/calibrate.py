@@ -178,9 +178,9 @@ def train_cases(spec: specs.Spec, chosen: list[Case], exports: dict, keymap: dic
 
 
 def run(assignment: str, seeds: int, backends: list[str], *, workers: int | None = None,
-        progress: bool = True, only: list[str] | None = None,
+        progress: bool = True, only: list[str] | None = None, first_seed: int = 0,
         settings: CourseGrading = DEFAULTS) -> dict:
-    """Grade every case over ``seeds`` grading seeds on each backend."""
+    """Grade every case over ``seeds`` grading seeds (``first_seed`` onwards) on each backend."""
     spec = specs.load(assignment)
     known = cases(assignment)
     unknown = sorted(set(only or []) - {c.name for c in known})
@@ -188,7 +188,8 @@ def run(assignment: str, seeds: int, backends: list[str], *, workers: int | None
         raise specs.SpecError(f"no case {', '.join(unknown)} for {assignment}: expected some of "
                               f"{', '.join(c.name for c in known)}")
     chosen = [c for c in known if only is None or c.name in only]
-    plans = {seed: pipeline.Plan(spec, grading_seed=seed) for seed in range(seeds)}
+    plans = {seed: pipeline.Plan(spec, grading_seed=seed)
+             for seed in range(first_seed, first_seed + seeds)}
     t0 = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="course-calibrate-") as tmp:
         exports, keymap = sandbox_cases(spec, chosen, plans, Path(tmp), progress,
@@ -317,6 +318,14 @@ def from_records(assignment: str, paths: list[Path], only: list[str] | None = No
             "seconds": round(seconds, 1)}
 
 
+def seeds_by_backend(outcomes: list[Outcome]) -> dict[str, list[int]]:
+    """The grading seeds each backend was graded on (runs merged with ``--from`` may differ)."""
+    found: dict[str, set[int]] = {}
+    for o in outcomes:
+        found.setdefault(o.backend, set()).add(o.seed)
+    return {backend: sorted(seeds) for backend, seeds in found.items()}
+
+
 def outcomes_json(run: dict) -> dict:
     """Every graded (case, seed, backend), for the record and for re-judging without training."""
     return {"assignment": run["spec"].assignment, "seeds": run["seeds"],
@@ -336,7 +345,7 @@ def summary(run: dict, verdicts: list[CheckVerdict], code: int, report: Path) ->
                  "holds": v.holds}
         per_check[v.grade_id] = entry
     return {"report": str(report), "date": time.strftime("%Y-%m-%d"), "seeds": run["seeds"],
-            "backends": run["backends"], "cases": [c.name for c in run["cases"]],
+            "seeds_by_backend": seeds_by_backend(run["outcomes"]), "backends": run["backends"], "cases": [c.name for c in run["cases"]],
             "exit_code": code, "checks": per_check}
 
 

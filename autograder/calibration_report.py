@@ -6,7 +6,7 @@ import json
 import statistics
 from pathlib import Path
 
-from .calibrate import CheckVerdict, Outcome
+from .calibrate import CheckVerdict, Outcome, seeds_by_backend
 
 BACKEND_MARKERS = {"tensorflow": "o", "jax": "s", "torch": "^"}
 
@@ -19,14 +19,23 @@ def _range(values: list[float]) -> str:
     return f"{lo:.3f}" if lo == hi else f"{lo:.3f} / {med:.3f} / {hi:.3f}"
 
 
+def _seeds(outcomes: list[Outcome]) -> str:
+    """Which seeds each backend was graded on, e.g. ``0..4 on jax, tensorflow; 0..1 on torch``."""
+    by_range: dict[str, list[str]] = {}
+    for backend, seeds in seeds_by_backend(outcomes).items():
+        contiguous = seeds == list(range(seeds[0], seeds[-1] + 1))
+        span = f"{seeds[0]}..{seeds[-1]}" if contiguous and len(seeds) > 1 else \
+            ", ".join(map(str, seeds))
+        by_range.setdefault(span, []).append(backend)
+    return "; ".join(f"{span} on {', '.join(b)}" for span, b in by_range.items())
+
+
 def markdown(run: dict, verdicts: list[CheckVerdict], code: int, command: str,
              png_name: str) -> str:
     spec, outcomes, backends = run["spec"], run["outcomes"], run["backends"]
-    n = run["seeds"]
     lines = [f"# Calibration: `{spec.assignment}`", "",
              f"Command: `{command}`  ", f"Date: {dt.date.today().isoformat()}; "
-             f"{n} grading seeds (0..{n - 1}) x backends {', '.join(backends)}; "
-             f"{run['seconds']:.0f} s on this machine.", "",
+             f"grading seeds {_seeds(outcomes)}; {run['seconds']:.0f} s on this machine.", "",
              "Each case's notebook runs once in the sandbox; the trusted trainer then grades it "
              "on every seed and backend. Must-pass cases need full marks every time; every "
              "mistake must lose points every time.", "",
@@ -106,8 +115,8 @@ def figure(run: dict, verdicts: list[CheckVerdict]) -> bytes:
         ax.set_title(f"{v.grade_id}\n({v.metric})", fontsize=9)
         ax.invert_yaxis()
     axes[0][-1].legend(fontsize=7, loc="best")
-    fig.suptitle(f"{run['spec'].assignment}: {run['seeds']} seeds (green must pass, red must "
-                 "fail)", fontsize=10)
+    fig.suptitle(f"{run['spec'].assignment}: seeds {_seeds(run['outcomes'])} (green must pass, "
+                 "red must fail)", fontsize=10)
     fig.tight_layout()
     return plots.to_png(fig)
 

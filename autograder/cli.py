@@ -114,6 +114,9 @@ def build_parser() -> argparse.ArgumentParser:
                        "separate them")
     _assignment(p)
     p.add_argument("--seeds", type=int, default=5, help="grading seeds 0..N-1 (default: 5)")
+    p.add_argument("--first-seed", type=int, default=0, metavar="K",
+                   help="start the seeds at K instead (K..K+N-1): add seeds to an earlier run "
+                   "and merge the two with --from")
     p.add_argument("--backend", action="append", choices=["tensorflow", "jax", "torch"],
                    help="backend to calibrate on (repeatable; default: every one installed)")
     p.add_argument("--case", action="append", help="only this case (repeatable): reference, "
@@ -300,8 +303,9 @@ def _tune(args) -> int:
 def _calibrate(args) -> int:
     from . import calibrate, calibration_report
 
-    if args.seeds < 1:
-        raise specs.SpecError(f"--seeds should be at least 1, got {args.seeds}")
+    if args.seeds < 1 or args.first_seed < 0:
+        raise specs.SpecError(f"--seeds should be at least 1 and --first-seed at least 0, got "
+                              f"{args.seeds} and {args.first_seed}")
     if args.records:
         run = calibrate.from_records(args.assignment, args.records, only=args.case)
         command = f"course calibrate {args.assignment} " + " ".join(
@@ -311,8 +315,9 @@ def _calibrate(args) -> int:
         backends = args.backend or installed_backends()
         run = calibrate.run(args.assignment, args.seeds, backends, workers=args.workers,
                             settings=settings.from_args(None, args),
-                            only=args.case)
+                            only=args.case, first_seed=args.first_seed)
         command = (f"course calibrate {args.assignment} --seeds {args.seeds} "
+                   + (f"--first-seed {args.first_seed} " if args.first_seed else "")
                    + " ".join(f"--backend {b}" for b in backends))
     verdicts = calibrate.judge(run["spec"], run["cases"], run["outcomes"])
     code = calibrate.exit_code(verdicts, run["outcomes"], run["cases"])
