@@ -14,13 +14,28 @@ def has_gpu() -> bool:
     return visible_gpus() > 0
 
 
+@pytest.hookimpl(tryfirst=True)  # before pytest-xdist reads the groups
 def pytest_collection_modifyitems(config, items):
+    _work_units(items)
     if has_gpu():
         return
     skip = pytest.mark.skip(reason="needs a visible GPU (none here)")
     for item in items:
         if "gpu" in item.keywords:
             item.add_marker(skip)
+
+
+def _work_units(items) -> None:
+    """What one pytest-xdist process runs together under ``--dist loadgroup`` (the Makefile's):
+    a test file, so its module-scoped trained results are built once, unless its tests name
+    smaller ``xdist_group``s (test_calibration: one per assignment, so the five train side by
+    side). Files with slow tests go first, so the longest work starts first and the run does
+    not end on one process training alone."""
+    for item in items:
+        if not any(item.iter_markers("xdist_group")):
+            item.add_marker(pytest.mark.xdist_group(item.nodeid.split("::")[0]))
+    slow = {item.nodeid.split("::")[0] for item in items if "slow" in item.keywords}
+    items.sort(key=lambda item: item.nodeid.split("::")[0] not in slow)  # stable
 
 
 @pytest.fixture(scope="session")

@@ -127,6 +127,33 @@ def test_runs_merge_and_are_rejudged_without_training(tmp_path):
     assert {o.case for o in kept["outcomes"]} == {"reference", "dense_only"}
 
 
+def test_seeds_added_to_an_earlier_run_are_named_per_backend(tmp_path):
+    """`course calibrate --first-seed 2` then `--from` both runs: the report and the record say
+    which seeds each backend was graded on, not the fewest of any one run."""
+    import dataclasses
+
+    spec = specs.load("cnn")
+    values = {"reference": [0.95, 0.97], "passing/lenet5": [0.9, 0.91], "dense_only": [0.4, 0.5]}
+    full = {"reference": True, "passing/lenet5": True, "dense_only": False}
+    files = []
+    for backend, first in (("jax", 0), ("jax", 2), ("torch", 0)):
+        outcomes = [dataclasses.replace(o, backend=backend, seed=o.seed + first)
+                    for o in _outcomes(spec, values, full)]
+        run = {"spec": spec, "cases": CASES, "seeds": 2, "backends": [backend],
+               "outcomes": outcomes, "seconds": 1.0}
+        out = tmp_path / f"{backend}{first}"
+        calibration_report.write(run, calibrate.judge(spec, CASES, outcomes), 0, out, "c")
+        files.append(out / "cnn.json")
+    merged = calibrate.from_records("cnn", files)
+    assert calibrate.seeds_by_backend(merged["outcomes"]) == {"jax": [0, 1, 2, 3],
+                                                              "torch": [0, 1]}
+    verdicts = calibrate.judge(spec, merged["cases"], merged["outcomes"])
+    report = calibration_report.write(merged, verdicts, 0, tmp_path / "merged", "c")
+    assert "grading seeds 0..3 on jax; 0..1 on torch;" in report.read_text()
+    assert calibrate.summary(merged, verdicts, 0, report)["seeds_by_backend"]["jax"] == \
+        [0, 1, 2, 3]
+
+
 def test_the_report_and_the_record(tmp_path, monkeypatch):
     spec = specs.load("cnn")
     outcomes = _outcomes(spec, {"reference": [0.95, 0.97],
@@ -164,6 +191,8 @@ def test_calibrate_refuses_zero_seeds_and_unknown_cases(capsys):
 
     assert cli.main(["calibrate", "cnn", "--seeds", "0"]) == 2
     assert "--seeds should be at least 1" in capsys.readouterr().err
+    assert cli.main(["calibrate", "cnn", "--first-seed", "-1"]) == 2
+    assert "--first-seed at least 0, got 5 and -1" in capsys.readouterr().err
     assert cli.main(["calibrate", "cnn", "--case", "lenet"]) == 2
     assert "no case lenet for cnn: expected some of reference, passing/lenet5" in \
         capsys.readouterr().err
