@@ -19,17 +19,17 @@ $(STAMP): setup.cfg pyproject.toml
 demo: $(STAMP)
 	$(BIN)/course demo
 
-# Test files run on PYTEST_JOBS processes (pytest-xdist), a file per process at a time (or a
-# smaller group its tests name: tests/conftest.py), so a module's shared trained results are
-# computed once. Trainers and sandboxes are single-threaded,
+# Test files run on PYTEST_JOBS processes (pytest-xdist), a file per process at a time, so a
+# module's shared trained results are computed once; the heaviest files first, in the order
+# tests/conftest.py gives them. Trainers and sandboxes are single-threaded,
 # and tests also wait (wall-clock limits, timeouts, processes starting): on a 2-core machine two
 # processes kept 1.67 cores busy on average, three keep 1.79 (user + system time over wall time).
 PYTEST_JOBS ?= 3
 test: $(STAMP)
-	$(BIN)/python -m pytest -n $(PYTEST_JOBS) --dist loadgroup
+	$(BIN)/python -m pytest -n $(PYTEST_JOBS) --dist loadfile --no-loadscope-reorder
 
 test-fast: $(STAMP)
-	$(BIN)/python -m pytest -n $(PYTEST_JOBS) --dist loadgroup -m "not slow"
+	$(BIN)/python -m pytest -n $(PYTEST_JOBS) --dist loadfile --no-loadscope-reorder -m "not slow"
 
 bench: $(STAMP)
 	$(BIN)/python bench/overhead.py --backend tensorflow --backend jax

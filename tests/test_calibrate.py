@@ -1,5 +1,5 @@
 """`course calibrate`'s judgement: margins, proposals, inseparable cases, exit codes, and the
-record it writes into a spec. (Real calibration runs are in tests/test_calibration.py and in
+record it writes into a spec. (Real calibration runs are in tests/calibration_net.py and in
 bench/results/calibration/.)"""
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The sequence data sets and the attention challenge (thresholds: tests/test_calibration.py)."""
+"""The sequence data sets and the attention challenge (thresholds: tests/calibration_net.py)."""
 from __future__ import annotations
 
 import json

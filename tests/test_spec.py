@@ -104,3 +104,17 @@ def test_model_checks_need_a_model():
 def test_unknown_assignment_names_the_known_ones():
     with pytest.raises(spec.SpecError, match="known assignments: .*cnn"):
         spec.load("quantum")
+
+
+def test_every_assignment_has_a_calibration_net_in_ci():
+    """A new spec without its tests/test_calibration_<id>.py would go untested in CI."""
+    from pathlib import Path
+
+    from calibration_net import WRONG_KIND
+
+    tests = Path(__file__).parent
+    ids = set(spec.available())
+    assert set(WRONG_KIND) == ids
+    for assignment in ids:
+        net = tests / f"test_calibration_{assignment}.py"
+        assert f'ASSIGNMENT = "{assignment}"' in net.read_text(), net

@@ -30,7 +30,7 @@ def models():
 
 
 def test_warm_worker_trains_exactly_like_a_fresh_one(models, cnn_spec):
-    """Six epochs are enough to show it (accuracy is test_calibration's and calibrate's)."""
+    """Six epochs are enough to show it (accuracy is calibration_net's and calibrate's)."""
     jobs = {k: _job(cnn_spec, m, epochs=6) for k, m in models.items()}
     with WorkerPool(size=1) as warm:
         results = dict(warm.run([("dense", jobs["dense"]), ("reference", jobs["reference"])]))
@@ -50,7 +50,7 @@ def test_an_overrunning_job_is_stopped_and_the_worker_replaced(models, cnn_spec)
     assert quick["ok"] and quick["models"]["build_cnn"]["output_shape"] == [None, 4]
 
 
-@pytest.mark.parametrize("backend", ["torch"])  # JAX: tests/test_calibration.py, every task
+@pytest.mark.parametrize("backend", ["torch"])  # JAX: tests/calibration_net.py, every task
 def test_other_backends_grade_the_reference(backend, models, cnn_spec):
     """Configs exported on TensorFlow rebuild and pass on PyTorch (the GPU machines)."""
     pytest.importorskip(backend)

@@ -8,8 +8,11 @@ at a seed drawn afresh each run, so CI sees a new TensorFlow seed every time. Th
 more seeds and every case, is ``course calibrate`` (bench/results/calibration/).
 
 Exports are made in this process from the same solution-cell code a student would submit (the
-sandbox is tested elsewhere); training runs in trusted workers, one pool per backend. Each
-assignment is its own xdist group, so under ``make test`` the five run side by side.
+sandbox is tested elsewhere); training runs in trusted workers, one pool per backend.
+
+The tests live here; each assignment's ``tests/test_calibration_<id>.py`` imports them and names
+its ``ASSIGNMENT``, so that ``make test`` (a test file per process at a time) trains the five
+side by side instead of on one process.
 """
 from __future__ import annotations
 
@@ -36,8 +39,12 @@ WRONG_KIND = {  # assignment -> (the strongest wrong kind, the metric checks it 
     "gan": ("frozen_generator",  # untrained noise: inception score up to 1.42, the strongest
             ["test_gan_inception_score", "test_gan_classes", "test_gan_frechet_distance"]),
 }
-ASSIGNMENTS = [pytest.param(a, marks=pytest.mark.xdist_group(f"test_calibration-{a}"))
-               for a in WRONG_KIND]
+
+
+@pytest.fixture(scope="module")
+def assignment(request) -> str:
+    """The importing test file's ``ASSIGNMENT``."""
+    return request.module.ASSIGNMENT
 
 
 def _grade(pool, spec, namespace, seed) -> dict:
@@ -58,7 +65,6 @@ def pool(request):
         yield request.param, p
 
 
-@pytest.mark.parametrize("assignment", ASSIGNMENTS)
 def test_reference_full_marks_on_two_seeds(pool, assignment):
     backend, workers = pool
     if backend != "jax":
@@ -71,7 +77,6 @@ def test_reference_full_marks_on_two_seeds(pool, assignment):
         assert not lost, f"{assignment} on {backend}, grading seed {seed}: {lost}"
 
 
-@pytest.mark.parametrize("assignment", ASSIGNMENTS)
 def test_textbook_models_earn_full_marks(pool, assignment):
     backend, workers = pool
     if backend != "tensorflow":
@@ -84,7 +89,6 @@ def test_textbook_models_earn_full_marks(pool, assignment):
         assert not lost, f"{assignment}/{fixture}: {lost}"
 
 
-@pytest.mark.parametrize("assignment", ASSIGNMENTS)
 def test_the_wrong_kind_of_model_misses_on_every_seed(pool, assignment):
     backend, workers = pool
     if backend != "jax":  # a convolution stack fits 1.8x faster there than on TensorFlow
