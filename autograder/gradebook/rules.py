@@ -3,7 +3,7 @@ from the allow-list and the assignment's spec, so the rules a student reads are 
 grader applies (``# %% [rules]`` in an assignment source; :mod:`autograder.gradebook.notebooks`)."""
 from __future__ import annotations
 
-from ..trusted import allowlist, cost
+from ..trusted import allowlist
 
 HEADING = "## Rules for your models"
 MODEL_KINDS = ("classifier", "gan")  # task kinds whose functions return models
@@ -58,6 +58,7 @@ def markdown(spec) -> str:
         f"numbers in a whole model configuration and no list of more than "
         f"{allowlist.MAX_LIST_LENGTH}; at most {allowlist.MAX_INFORMATION:,} values in all "
         "(numbers, booleans and characters of names and other text: the course's models "
-        f"need under half); `unroll=True` over at most {cost.MAX_UNROLLED_STEPS} steps; at "
-        f"most {cost.MAX_METRICS} metrics keeping {cost.MAX_METRIC_STATE:,} values of state.",
+        f"need under half); `unroll=True` over at most {allowlist.MAX_UNROLLED_STEPS} steps; "
+        f"at most {allowlist.MAX_METRICS} metrics keeping {allowlist.MAX_METRIC_STATE:,} values "
+        "of state.",
     ])

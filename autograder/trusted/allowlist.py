@@ -80,6 +80,11 @@ MAX_NUMBERS = 512  # numbers in a whole config: real ones need < 150 (shapes, si
 # models carries 1,397 (the transformer's textbook block); a dense network carrying the 1,797
 # digit sequences as booleans carries 115,000, and 120 digits written as text 7,680.
 MAX_INFORMATION = 3_000
+# Caps on what a config may make the grader build (cost.py and rebuild.py apply them; declared
+# here, with no Keras import, so the notebooks' rules section can quote them)
+MAX_UNROLLED_STEPS = 100  # unroll=True copies the cell once per step into the graph
+MAX_METRICS = 8  # metrics and weighted metrics in one compile config
+MAX_METRIC_STATE = 100_000  # entries of state all metrics keep together
 VOCABULARY_KEYS = frozenset({"module", "class_name", "registered_name"})  # allow-listed above
 # Operators and keras.ops calls on symbolic tensors (``x + attn``, ``ops.relu(x)``, ``x[:, -1]``)
 # serialize as operation nodes of these modules: pure tensor maths, allowed except what carries

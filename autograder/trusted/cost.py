@@ -22,13 +22,12 @@ import keras
 # global list that no public API clears (as in rebuild.py).
 from keras.src.backend.common import global_state
 
+from . import allowlist
+
 # Values one step of a recurrent cell keeps per unit of state, for the backward pass: gate
 # activations plus the new state (an LSTM: 4 gates, the cell and the output).
 GATES = {"LSTMCell": 6, "GRUCell": 4, "SimpleRNNCell": 1, "ConvLSTMCell": 6}
 ATTENTION_COPIES = 3  # scores, softmax, dropout: each heads x queries x keys per example
-MAX_UNROLLED_STEPS = 100  # unroll=True copies the cell once per step into the graph
-MAX_METRICS = 8  # metrics and weighted metrics in one compile config
-MAX_METRIC_STATE = 100_000  # entries of state all metrics keep together
 
 
 @dataclass(frozen=True)
@@ -130,7 +129,7 @@ def total(model) -> int:
 
 def unrolled(model) -> list[tuple[str, int]]:
     """(name, steps) of every recurrent layer, at any depth, that unrolls over more than
-    :data:`MAX_UNROLLED_STEPS` steps."""
+    :data:`allowlist.MAX_UNROLLED_STEPS` steps."""
     out, stack = [], [model]
     while stack:
         current = stack.pop()
@@ -143,7 +142,7 @@ def unrolled(model) -> list[tuple[str, int]]:
                 for node in _own_nodes(current, op):
                     ins = _inputs(node)
                     steps = (ins[0].shape[1] if ins else None) or 0
-                    if steps > MAX_UNROLLED_STEPS:
+                    if steps > allowlist.MAX_UNROLLED_STEPS:
                         out.append((op.name, int(steps)))
     return out
 

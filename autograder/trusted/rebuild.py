@@ -99,7 +99,7 @@ def _unrolled_problem(model) -> str | None:
         return None
     name, steps = found[0]
     return (f"layer '{name}' unrolls over {steps:,} steps (unroll=True copies the cell into "
-            f"the graph once per step; the limit is {cost.MAX_UNROLLED_STEPS}). Leave "
+            f"the graph once per step; the limit is {allowlist.MAX_UNROLLED_STEPS}). Leave "
             "unroll=False, the default: the loop runs the same computation")
 
 
@@ -177,12 +177,12 @@ def _metrics_within_caps(compile_config: dict) -> None:
         raise RebuildError(
             f"the model's metrics could not be restored ({type(err).__name__}: "
             f"{str(err)[:200]}). Use built-in metrics, e.g. metrics=['accuracy']") from err
-    if count > cost.MAX_METRICS:
+    if count > allowlist.MAX_METRICS:
         raise RebuildError(f"the model is compiled with {count} metrics; the limit is "
-                           f"{cost.MAX_METRICS}. The grader measures its own: "
+                           f"{allowlist.MAX_METRICS}. The grader measures its own: "
                            "metrics=['accuracy'] is enough")
-    if state > cost.MAX_METRIC_STATE:
+    if state > allowlist.MAX_METRIC_STATE:
         raise RebuildError(
             f"the model's metrics keep {state:,} values of state, updated on every batch (the "
-            f"largest is '{largest}'); the limit is {cost.MAX_METRIC_STATE:,}. Use a smaller "
+            f"largest is '{largest}'); the limit is {allowlist.MAX_METRIC_STATE:,}. Use a smaller "
             "metric (fewer classes or thresholds) or metrics=['accuracy']")
