@@ -345,7 +345,8 @@ def summary(run: dict, verdicts: list[CheckVerdict], code: int, report: Path) ->
                  "holds": v.holds}
         per_check[v.grade_id] = entry
     return {"report": str(report), "date": time.strftime("%Y-%m-%d"), "seeds": run["seeds"],
-            "seeds_by_backend": seeds_by_backend(run["outcomes"]), "backends": run["backends"], "cases": [c.name for c in run["cases"]],
+            "seeds_by_backend": seeds_by_backend(run["outcomes"]), "backends": run["backends"],
+            "cases": [c.name for c in run["cases"]],
             "exit_code": code, "checks": per_check}
 
 

@@ -16,12 +16,13 @@ def has_gpu() -> bool:
 
 # Under `make test` a test file is one process's unit of work, handed out in collection order
 # (pytest-xdist --dist loadfile --no-loadscope-reorder). The heaviest files go first so the run
-# does not end on one process training alone: measured with --durations on 3 processes
-# (2026-12-05), then every other file with slow tests, then the rest.
-HEAVIEST_FIRST = ["test_roundtrip.py", "test_corpus.py", "test_styles.py",
-                  "test_calibration_rnn.py", "test_packaging.py", "test_lectures.py",
-                  "test_calibration_transformer.py", "test_calibration_cnn.py"]
-
+# does not end on one process training alone (seconds per file on 3 processes, 2026-12-05:
+# 876, 627, 582, 574, 492, 364, 300, 270, 218, 191), then every other file with slow tests,
+# then the rest.
+HEAVIEST_FIRST = ["test_roundtrip.py", "test_packaging.py", "test_calibration_rnn.py",
+                  "test_lectures.py", "test_styles.py", "test_corpus.py",
+                  "test_calibration_cnn.py", "test_calibration_transformer.py",
+                  "test_trainer.py", "test_durability.py"]
 
 def _weight(item, slow_files: set) -> tuple:
     name = item.path.name
