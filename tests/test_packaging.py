@@ -327,26 +327,32 @@ def test_released_setup_cells_run_in_the_student_install(student, released):
     assert done.stdout.count("setup ran:") == len(notebooks)
 
 
-@pytest.fixture(scope="module")
-def submitted(released) -> Path:
-    """alice hands in the reference transformer (the cheapest assignment to grade)."""
+def _hand_in(released: Path, assignment: str) -> Path:
+    """alice hands in the reference of ``assignment``."""
     from autograder import fixtures
 
-    release = json.loads((released / "release" / "transformer" / "transformer.ipynb").read_text())
-    nb = fixtures.submissions("transformer", {"alice": "reference"}, release)["alice"]
-    path = released / "submitted" / "alice" / "transformer" / "transformer.ipynb"
+    release = json.loads((released / "release" / assignment / f"{assignment}.ipynb").read_text())
+    nb = fixtures.submissions(assignment, {"alice": "reference"}, release)["alice"]
+    path = released / "submitted" / "alice" / assignment / f"{assignment}.ipynb"
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(nb))
     return path
 
 
+@pytest.fixture(scope="module")
+def submitted(released) -> Path:
+    """The transformer: its attention checks are scored against the reference (not previewed)."""
+    return _hand_in(released, "transformer")
+
+
 @pytest.mark.slow
-def test_release_and_grade_from_a_non_editable_install(student, released, submitted):
-    done = student.course("--content", str(ROOT), "grade", "transformer", "--student", "alice",
+def test_release_and_grade_from_a_non_editable_install(student, released):
+    _hand_in(released, "gan")  # the quickest of the five to train
+    done = student.course("--content", str(ROOT), "grade", "gan", "--student", "alice",
                           "--workers", "1", "--course-dir", str(released))
     assert done.returncode == 0, done.stdout + done.stderr
     row = next(line for line in done.stdout.splitlines() if line.startswith("alice"))
-    assert "12.00/12" in row and "all checks passed" in row, done.stdout
+    assert "10.00/10" in row and "all checks passed" in row, done.stdout
     assert (released / "gradebook.db").exists()
 
 
