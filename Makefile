@@ -23,7 +23,8 @@ demo: $(STAMP)
 # module's shared trained results are computed once; the heaviest files first, in the order
 # tests/conftest.py gives them. Trainers and sandboxes are single-threaded,
 # and tests also wait (wall-clock limits, timeouts, processes starting): on a 2-core machine two
-# processes kept 1.67 cores busy on average, three keep 1.79 (user + system time over wall time).
+# processes kept 1.67 cores busy on average, three keep 1.79-1.86 (user + system time over wall
+# time; 1.86 with the heaviest files first).
 PYTEST_JOBS ?= 3
 test: $(STAMP)
 	$(BIN)/python -m pytest -n $(PYTEST_JOBS) --dist loadfile --no-loadscope-reorder
