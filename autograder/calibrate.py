@@ -313,9 +313,10 @@ def from_records(assignment: str, paths: list[Path], only: list[str] | None = No
         backends += [b for b in raw["backends"] if b not in backends]
         seeds.append(raw["seeds"])
         seconds += raw["seconds"]
-    return {"spec": spec, "cases": list(cases_by_name.values()), "seeds": min(seeds),
-            "backends": backends, "outcomes": list(outcomes.values()),
-            "seconds": round(seconds, 1)}
+    merged = list(outcomes.values())
+    least = min((len(s) for s in seeds_by_backend(merged).values()), default=min(seeds))
+    return {"spec": spec, "cases": list(cases_by_name.values()), "seeds": least,
+            "backends": backends, "outcomes": merged, "seconds": round(seconds, 1)}
 
 
 def seeds_by_backend(outcomes: list[Outcome]) -> dict[str, list[int]]:
