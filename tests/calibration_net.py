@@ -5,11 +5,11 @@ marks on the first, and the strongest wrong kind of model for the concept (a GRU
 for cnn, a convolution stack for rnn, no positions for transformer, linear for the MLP task, an
 untrained noise generator for gan) gets no points for its metric on both. On TensorFlow, the
 default backend, test_roundtrip's demo grades every reference at a seed drawn afresh each run,
-so CI sees a new TensorFlow seed every time. The full evidence, five seeds on TensorFlow and
-JAX, two on PyTorch, and every case, is ``course calibrate`` (bench/results/calibration/).
+so CI sees a new TensorFlow seed every time. The full evidence, more seeds and backends and
+every case, is ``course calibrate`` (bench/results/calibration/; each report says its seeds).
 
 Exports are made in this process from the same solution-cell code a student would submit (the
-sandbox is tested elsewhere); training runs in trusted workers, one pool per backend.
+sandbox is tested elsewhere); training runs in one trusted JAX worker per test file.
 
 The tests live here; each assignment's ``tests/test_calibration_<id>.py`` imports them and names
 its ``ASSIGNMENT``, so that ``make test`` (a test file per process at a time) trains the five
