@@ -1,3 +1,5 @@
+import re
+
 import pytest
 
 from autograder.gradebook import notebooks
@@ -76,6 +78,66 @@ def test_solution_code_comes_from_solutions_package():
     assert code.startswith("def build_cnn(input_shape, num_classes")
     assert "### BEGIN SOLUTION" in code and code.rstrip().endswith("### END SOLUTION")
     assert "GlobalMaxPooling2D" in code and cnn.build_cnn.__doc__.splitlines()[0] in code
+
+
+# The pinned contract (design.md): the parameters a stub shows, and nothing of the reference's
+PINNED = {"perceptron_fit": ["X", "y", "epochs", "learning_rate"],
+          "build_perceptron": ["input_dim"], "build_mlp": ["input_dim"],
+          "build_cnn": ["input_shape", "num_classes"],
+          "build_rnn": ["input_shape", "num_classes"],
+          "scaled_dot_product_attention": ["query", "key", "value", "mask"],
+          "build_transformer": ["seq_len", "vocab_size", "num_classes"],
+          "build_generator": ["latent_dim", "image_shape"],
+          "build_discriminator": ["image_shape"]}
+
+
+def _released(assignment: str):
+    """The notebook as nbgrader releases it (solution regions cleared)."""
+    from nbgrader.preprocessors import ClearSolutions
+
+    nb, _ = ClearSolutions().preprocess(notebooks.build(assignment), {})
+    return nb
+
+
+def _sentences(text: str) -> list[str]:
+    words = " ".join(text.split())
+    return [s.strip() for s in re.split(r"(?<=[.;:])\s", words) if len(s.split()) >= 5]
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_released_stubs_state_the_contract_not_the_reference(assignment):
+    """A stub shows the pinned parameters and a contract docstring: none of the reference's
+    keyword arguments, default values or docstring sentences reach a student."""
+    import ast
+    import importlib
+
+    nb = _released(assignment)
+    everything = " ".join(" ".join(c.source.split()) for c in nb.cells)
+    stubs = [c for c in nb.cells if c.metadata.get("nbgrader", {}).get("solution")]
+    assert stubs
+    for cell in stubs:
+        node = ast.parse(cell.source).body[0]
+        reference = getattr(importlib.import_module(f"solutions.{assignment}"), node.name)
+        shown = [a.arg for a in node.args.args + node.args.kwonlyargs]
+        assert shown == PINNED[node.name], (node.name, shown)
+        assert ast.get_docstring(node), f"{node.name}: the stub states its contract"
+        reference_node = ast.parse(notebooks._reference(
+            f"solutions.{assignment}:{node.name}")[0]).body
+        ref = next(n for n in reference_node if getattr(n, "name", None) == node.name)
+        for arg, default in zip(ref.args.kwonlyargs, ref.args.kw_defaults):
+            assert f"{arg.arg}=" not in cell.source, (node.name, arg.arg)
+            assert ast.unparse(default) not in ast.unparse(node.args), (node.name, arg.arg)
+        for sentence in _sentences(reference.__doc__ or ""):
+            assert sentence not in everything, (node.name, sentence)
+
+
+def test_a_stub_that_does_not_fit_the_reference_is_refused():
+    with pytest.raises(notebooks.SourceError, match=r"missing: \['num_classes'\]"):
+        notebooks.solution_source("solutions.cnn:build_cnn",
+                                  'def build_cnn(input_shape):\n    """Contract."""\n')
+    with pytest.raises(notebooks.SourceError, match="only `def build_cnn"):
+        notebooks.solution_source("solutions.cnn:build_cnn",
+                                  'def build_cnn(input_shape, num_classes):\n    return 1\n')
 
 
 @pytest.mark.parametrize("assignment", ASSIGNMENTS)

@@ -71,6 +71,13 @@ plots.image_grid(images.x_train[:20], ncols=10, labels=images.y_train[:20],
 # %% [rules]
 
 # %% [solution] id=build_cnn from=solutions.cnn:build_cnn
+def build_cnn(input_shape, num_classes):
+    """Return a compiled keras.Model for images.
+
+    Input: images of shape ``input_shape``, e.g. (16, 16, 1). Output: one score per class,
+    shape (batch, num_classes), probabilities or logits. Graded by training (see "Graded by
+    training").
+    """
 
 # %% [markdown]
 # ## Visible checks

@@ -72,8 +72,21 @@ plots.image_grid(digits.x_train[:20], ncols=10, title="Real 8x8 digits");
 # %% [rules]
 
 # %% [solution] id=build_generator from=solutions.gan:build_generator
+def build_generator(latent_dim, image_shape):
+    """Return an uncompiled keras.Model: noise in, images out.
+
+    Input: noise vectors of shape (latent_dim,). Output: images of shape ``image_shape`` with
+    every pixel in [0, 1], shape (batch, *image_shape). The course's GAN trainer compiles and
+    trains it (see "Graded by training").
+    """
 
 # %% [solution] id=build_discriminator from=solutions.gan:build_discriminator
+def build_discriminator(image_shape):
+    """Return an uncompiled keras.Model: images in, one logit per image out.
+
+    Input: images of shape ``image_shape``. Output: shape (batch, 1), a logit (positive means
+    "real"), no sigmoid. The course's GAN trainer compiles and trains it.
+    """
 
 # %% [markdown]
 # ## Visible checks

@@ -78,6 +78,13 @@ fig.tight_layout();
 #   `X @ w + b > 0` on fresh points from the same distribution. Plain NumPy only.
 
 # %% [solution] id=perceptron_fit from=solutions.perceptron:perceptron_fit
+def perceptron_fit(X, y, epochs=20, learning_rate=0.1):
+    """Train a perceptron with Rosenblatt's rule; return ``(w, b)``.
+
+    X: float array (n_examples, n_features). y: integer labels, 0 or 1.
+    Returns w, a NumPy array of shape (n_features,), and b, one number; the prediction is
+    1 where ``X @ w + b > 0``. Graded on held-out points the grader draws itself.
+    """
 
 # %% [markdown]
 # ### Try it
@@ -139,6 +146,12 @@ grade_check("perceptron", "test_perceptron_fit_heldout", globals())
 # %% [rules]
 
 # %% [solution] id=build_perceptron from=solutions.perceptron:build_perceptron
+def build_perceptron(input_dim):
+    """Return a compiled single-neuron keras.Model.
+
+    Input: ``input_dim`` numbers per example. Output: one probability per example, shape
+    (batch, 1). Graded by training on separable points (see "Graded by training").
+    """
 
 # %% [markdown]
 # ### Visible checks
@@ -305,6 +318,12 @@ else:
 #   `loss="binary_crossentropy"` and `metrics=["accuracy"]`.
 
 # %% [solution] id=build_mlp from=solutions.perceptron:build_mlp
+def build_mlp(input_dim):
+    """Return a compiled keras.Model that can learn XOR.
+
+    Input: ``input_dim`` numbers per example. Output: one probability per example, shape
+    (batch, 1). Graded by training on XOR points (see "Graded by training").
+    """
 
 # %% [markdown]
 # ### Visible checks (0.5 point each)

@@ -144,6 +144,13 @@ for row, label in zip(symbols, machine.y_train[:3]):
 # %% [rules]
 
 # %% [solution] id=build_rnn from=solutions.rnn:build_rnn
+def build_rnn(input_shape, num_classes):
+    """Return a compiled recurrent keras.Model.
+
+    Input: sequences of shape ``input_shape`` = (timesteps, features). Output: one score per
+    class, shape (batch, num_classes), probabilities or logits. Graded by training (see
+    "Graded by training").
+    """
 
 # %% [markdown]
 # ## Visible checks

@@ -88,6 +88,13 @@ for row, label in zip(tokens.x_train[:4], tokens.y_train[:4]):
 # shapes) and compares the results with its own to within 0.00001.
 
 # %% [solution] id=scaled_dot_product_attention from=solutions.transformer:scaled_dot_product_attention
+def scaled_dot_product_attention(query, key, value, mask=None):
+    """Attention in NumPy: query (..., Tq, d), key (..., Tk, d), value (..., Tk, dv).
+
+    mask (optional) broadcasts to (..., Tq, Tk): true/1 where a query may attend to a key.
+    Returns an array of shape (..., Tq, dv). Graded against the grader's own on inputs it
+    draws (within 1e-5).
+    """
 
 # %% [markdown]
 # ### Visible checks for Part 1
@@ -184,21 +191,28 @@ fig.tight_layout()
 # - input: `keras.Input(shape=(seq_len,), dtype="int32")`, token ids in [0, vocab_size);
 # - output: one score per class, shape `(batch, num_classes)` (probabilities or logits; the
 #   grader takes the `argmax`);
-# - inside: `TokenAndPositionEmbedding(seq_len, vocab_size, embed_dim)` (from the course
-#   library, already imported), then a transformer block: `layers.MultiHeadAttention` with a
-#   residual connection written with `+` and `layers.LayerNormalization`, a feed-forward block
-#   (two `Dense` layers) with its own residual and normalization, then the vector at the query's
-#   position, `x[:, -1, :]`, and a `Dense` head;
 # - compile it: labels are integer ids, so a *sparse* categorical cross-entropy, and
 #   `metrics=["accuracy"]`;
-# - keep to the rules below, at most {{transformer.max_params}} parameters. For the fixed
-#   sine/cosine positions of the 2017 paper instead of learned ones, add the course's
-#   `SinePositionEncoding` (already imported) to a plain embedding:
-#   `x = x + SinePositionEncoding()(x)`.
+# - keep to the rules below, at most {{transformer.max_params}} parameters.
+#
+# Hints, if you want them: the lecture's block is one design that works. Embed tokens and
+# positions (`TokenAndPositionEmbedding(seq_len, vocab_size, embed_dim)` from the course
+# library, already imported; or the fixed sine/cosine positions of the 2017 paper, the course's
+# `SinePositionEncoding` added to a plain embedding: `x = x + SinePositionEncoding()(x)`), let
+# `layers.MultiHeadAttention` mix them (a residual `+` and `layers.LayerNormalization` around
+# it, and around a small feed-forward block), and read the answer where the query sits,
+# `x[:, -1, :]`.
 
 # %% [rules]
 
 # %% [solution] id=build_transformer from=solutions.transformer:build_transformer
+def build_transformer(seq_len, vocab_size, num_classes):
+    """Return a compiled keras.Model for integer token sequences.
+
+    Input: token ids, shape (batch, seq_len), values in [0, vocab_size). Output: one score
+    per class, shape (batch, num_classes), probabilities or logits. Graded by training (see
+    "Graded by training").
+    """
 
 # %% [markdown]
 # ### Visible checks for Part 2

@@ -66,28 +66,83 @@ def _split(text: str) -> list[tuple[str, dict, str]]:
     return cells
 
 
-def solution_source(target: str) -> str:
-    """A function's source with its body wrapped in nbgrader's solution markers."""
+def _reference(target: str) -> tuple[str, ast.FunctionDef]:
+    """The source file and the function node that ``module:function`` names (read, not
+    imported: no Keras start-up)."""
     module_name, func_name = target.split(":")
     if module_name.split(".")[0] == "solutions":
         content.import_solutions()  # the content folder's reference package
-    found = importlib.util.find_spec(module_name)  # read the file: no import, no Keras start-up
+    found = importlib.util.find_spec(module_name)
     if found is None or not found.origin:
         raise SourceError(f"{target}: module {module_name} not found")
     source = Path(found.origin).read_text()
     for node in ast.parse(source).body:
         if isinstance(node, ast.FunctionDef) and node.name == func_name:
-            lines = source.splitlines()
-            first_body = node.body[0]
-            has_doc = isinstance(first_body, ast.Expr) and isinstance(
-                getattr(first_body, "value", None), ast.Constant)
-            body_start = (node.body[1] if has_doc else first_body).lineno - 1
-            head = lines[node.lineno - 1:body_start]
-            body = lines[body_start:node.end_lineno]
-            indent = " " * first_body.col_offset
-            return "\n".join(head + [f"{indent}### BEGIN SOLUTION"] + body
-                             + [f"{indent}### END SOLUTION"])
+            return source, node
     raise SourceError(f"{target}: no function {func_name} in {module_name}")
+
+
+def _body_start(node: ast.FunctionDef) -> int:
+    """Index (0-based line) where the body starts, after any docstring."""
+    first = node.body[0]
+    has_doc = isinstance(first, ast.Expr) and isinstance(getattr(first, "value", None),
+                                                         ast.Constant)
+    return (node.body[1] if has_doc and len(node.body) > 1 else first).lineno - 1
+
+
+def _parameters(node: ast.FunctionDef) -> list[tuple[str, ast.expr | None]]:
+    """(name, default or None) of every parameter, positional then keyword-only."""
+    args = node.args
+    positional = args.posonlyargs + args.args
+    defaults = [None] * (len(positional) - len(args.defaults)) + list(args.defaults)
+    return ([(a.arg, d) for a, d in zip(positional, defaults)]
+            + [(a.arg, d) for a, d in zip(args.kwonlyargs, args.kw_defaults)])
+
+
+def _stub(target: str, text: str, reference: ast.FunctionDef) -> tuple[list[str], list[str]]:
+    """The released part of a solution cell written in the source text (its ``def`` line and
+    docstring: the contract), and the assignments that give the reference's other parameters
+    their defaults inside the solution."""
+    try:
+        nodes = ast.parse(text).body
+    except SyntaxError as err:
+        raise SourceError(f"{target}: the stub in the source text does not parse: {err}") from None
+    node = nodes[0] if len(nodes) == 1 and isinstance(nodes[0], ast.FunctionDef) else None
+    docstring_only = node is not None and len(node.body) == 1 and ast.get_docstring(node)
+    if not docstring_only or node.name != reference.name:
+        raise SourceError(f"{target}: a solution cell's text should be only `def "
+                          f"{reference.name}(...):` and its docstring (the contract students "
+                          "see); the code comes from the reference")
+    ours = dict(_parameters(reference))
+    stub = [name for name, _ in _parameters(node)]
+    unknown = [name for name in stub if name not in ours]
+    missing = [name for name, default in ours.items() if name not in stub and default is None]
+    if unknown or missing:
+        raise SourceError(f"{target}: the stub's parameters {stub} do not fit the reference's "
+                          f"{list(ours)}: expected every stub parameter in the reference "
+                          f"(unknown: {unknown}) and every reference parameter without a default "
+                          f"in the stub (missing: {missing})")
+    indent = " " * reference.body[0].col_offset
+    defaults = [f"{indent}{name} = {ast.unparse(default)}" for name, default in ours.items()
+                if name not in stub]
+    return text.strip("\n").splitlines(), defaults
+
+
+def solution_source(target: str, stub: str = "") -> str:
+    """A function's source with its body wrapped in nbgrader's solution markers.
+
+    With ``stub`` (a ``def`` line and docstring written in the assignment's text), the stub is
+    what a release shows: the pinned parameters and the contract, none of the reference's own
+    keyword arguments or design; their defaults become the first lines of the solution."""
+    source, node = _reference(target)
+    lines = source.splitlines()
+    body_start = _body_start(node)
+    head, defaults = lines[node.lineno - 1:body_start], []
+    if stub.strip():
+        head, defaults = _stub(target, stub, node)
+    indent = " " * node.body[0].col_offset
+    return "\n".join(head + [f"{indent}### BEGIN SOLUTION"] + defaults
+                     + lines[body_start:node.end_lineno] + [f"{indent}### END SOLUTION"])
 
 
 def _from_spec(text: str, spec) -> str:
@@ -150,7 +205,7 @@ def build(assignment: str) -> nbformat.NotebookNode:
             cell.metadata.update(_meta(attrs.get("id", f"setup_{i}"), locked=True))
             nb.cells.append(cell)
         elif kind == "solution":
-            code = solution_source(attrs["from"]) if "from" in attrs else body
+            code = solution_source(attrs["from"], body) if "from" in attrs else body
             cell = nbformat.v4.new_code_cell(code)
             cell.metadata.update(_meta(attrs["id"], solution=True))
             nb.cells.append(cell)
