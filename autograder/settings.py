@@ -18,7 +18,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from traitlets import Bool, Enum, Float, Int
+from traitlets import Bool, Enum, Float, Int, Unicode
 from traitlets.config import Configurable
 from traitlets.config.loader import PyFileConfigLoader
 
@@ -45,6 +45,11 @@ class CourseGrading(Configurable):
         "memory_mb; over it the job fails and the trainer is replaced.")).tag(config=True)
     trainer_threads = Int(1, min=1, help=(
         "CPU threads per trainer process (also per trainer on a Dask worker).")).tag(config=True)
+    compile_cache = Unicode(str(Path("~/.cache/course-grader/xla").expanduser()), help=(
+        "Folder where JAX trainers keep the programs XLA compiled, so the same model trained "
+        "again (another seed, a regrade, the next submission with the same layers) skips "
+        "compiling; results are identical either way. Empty: no cache. TensorFlow and PyTorch "
+        "trainers ignore it.")).tag(config=True)
     trainer_start_seconds = Float(300.0, min=1.0, help=(
         "How long a trainer process may take to start (importing Keras) before the pool gives "
         "up on it.")).tag(config=True)

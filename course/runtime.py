@@ -6,12 +6,14 @@ TensorFlow (the default), JAX and PyTorch are all handled.
 """
 from __future__ import annotations
 
+import importlib.util
 import os
 import random
 from dataclasses import dataclass
 
 BACKENDS = ("tensorflow", "jax", "torch")
 DEFAULT_BACKEND = "tensorflow"  # Keras' own default; the GPU machines use jax or torch
+COMPILE_CACHE_BYTES = 2 << 30  # JAX's compile cache drops its least recently used beyond this
 
 
 def backend_name() -> str:
@@ -25,12 +27,15 @@ def backend_name() -> str:
     return name
 
 
-def configure(*, backend: str | None = None, threads: int | None = None, quiet: bool = True) -> str:
+def configure(*, backend: str | None = None, threads: int | None = None, quiet: bool = True,
+              compile_cache: str = "") -> str:
     """Set the backend and CPU thread counts for this process, before Keras is imported.
 
     ``threads`` fixes the CPU thread pools (None leaves the library defaults); one thread per
     process makes PyTorch runs reproducible across machines and keeps parallel workers from
-    fighting over cores. Returns the backend name.
+    fighting over cores. ``compile_cache`` (JAX only) is a folder where XLA's compiled programs
+    are kept, every one of them, so a model compiled before loads instead. Returns the backend
+    name.
     """
     if backend is not None:
         os.environ["KERAS_BACKEND"] = backend
@@ -38,6 +43,11 @@ def configure(*, backend: str | None = None, threads: int | None = None, quiet: 
     if quiet:
         os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # TF's C++ start-up chatter
     os.environ.setdefault("XLA_PYTHON_CLIENT_PREALLOCATE", "false")  # share a GPU between workers
+    if compile_cache and name == "jax":  # JAX's own variables, read when it is imported
+        os.environ["JAX_COMPILATION_CACHE_DIR"] = compile_cache
+        os.environ["JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS"] = "0"  # a fit compiles many
+        if importlib.util.find_spec("filelock"):  # a size cap, and with it a lock per entry
+            os.environ["JAX_COMPILATION_CACHE_MAX_SIZE"] = str(COMPILE_CACHE_BYTES)
     if threads is not None:
         os.environ.update(thread_env(threads, os.environ, xla=name == "jax"))
         if name == "torch":

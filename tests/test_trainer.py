@@ -62,6 +62,25 @@ def test_other_backends_grade_the_reference(backend, models, cnn_spec):
     assert result["metrics"]["accuracy"] >= threshold
 
 
+def test_jax_trainers_reuse_compiled_programs_and_train_identically(models, cnn_spec, tmp_path):
+    """The compile_cache setting: a second trainer finds every program the first compiled (the
+    folder does not grow) and trains bit-identically."""
+    pytest.importorskip("jax")
+    from autograder.settings import CourseGrading
+
+    cache = tmp_path / "xla"
+    settings = CourseGrading(compile_cache=str(cache))
+    results, entries = [], []
+    for _ in range(2):
+        with WorkerPool(size=1, envs=[{"KERAS_BACKEND": "jax"}], settings=settings) as pool:
+            results.append(pool.submit(_job(cnn_spec, models["reference"], epochs=1)).result())
+        entries.append(sorted(p.name for p in cache.iterdir()))
+    assert results[0]["ok"], results[0].get("error")
+    assert len(entries[0]) >= 3 and entries[1] == entries[0]  # train, test and predict steps
+    assert results[1]["history"] == results[0]["history"]
+    assert results[1]["metrics"] == results[0]["metrics"]
+
+
 def test_no_compiled_point_for_settings_the_grader_cannot_restore(models, cnn_spec):
     """The 'compiled' point used to come from the mere presence of a compile config."""
     from autograder.trusted import trainer

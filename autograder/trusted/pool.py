@@ -101,6 +101,7 @@ class _Worker:
     env: dict
     threads: int
     start_seconds: float = DEFAULTS.trainer_start_seconds
+    compile_cache: str = ""
     proc: subprocess.Popen = None
     device: str = ""
     job: tuple = None  # (job, timeout, future) while busy
@@ -110,7 +111,8 @@ class _Worker:
     def start(self) -> None:
         self.log = tempfile.TemporaryFile()
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "autograder.trusted.worker", "--threads", str(self.threads)],
+            [sys.executable, "-m", "autograder.trusted.worker", "--threads", str(self.threads),
+             "--compile-cache", self.compile_cache],
             env={**os.environ, **self.env}, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
             stderr=self.log, text=True, bufsize=1)
         line = _readline(self.proc, self.start_seconds)
@@ -194,7 +196,8 @@ class WorkerPool(TrainerPool):
             self.workers = workers
 
     def _new(self, env: dict) -> _Worker:
-        return _Worker(env, self.threads, self.settings.trainer_start_seconds)
+        return _Worker(env, self.threads, self.settings.trainer_start_seconds,
+                       self.settings.compile_cache)
 
     @property
     def devices(self) -> list[str]:

@@ -21,7 +21,9 @@ def main() -> None:
 
     parser = argparse.ArgumentParser(prog="python -m autograder.trusted.worker")
     parser.add_argument("--threads", type=int, default=1, help="CPU threads for the backend")
-    runtime.configure(threads=parser.parse_args().threads)
+    parser.add_argument("--compile-cache", default="", help="folder for JAX's compiled programs")
+    args = parser.parse_args()
+    runtime.configure(threads=args.threads, compile_cache=args.compile_cache)
     import keras  # noqa: F401  (paid once per worker)
 
     from .trainer import run
