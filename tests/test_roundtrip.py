@@ -91,11 +91,13 @@ def test_plain_nbgrader_autograde_still_grades(demo_run):
     """Instructors who run `nbgrader autograde` directly get the same scores."""
     ws = demo_run["workspace"]
     env = {**os.environ, "PATH": os.path.dirname(sys.executable) + os.pathsep + os.environ["PATH"]}
-    for student in ["alice", "bob"]:
-        done = subprocess.run([os.path.join(os.path.dirname(sys.executable), "nbgrader"),
-                               "autograde", "gan", "--student", student, "--force"],
-                              cwd=ws.root, env=env, capture_output=True, text=True, timeout=900)
-        assert done.returncode == 0, done.stderr[-3000:]
+    # alice and bob in one command (one Python, one Keras import): nbgrader's own student filter
+    done = subprocess.run([os.path.join(os.path.dirname(sys.executable), "nbgrader"),
+                           "autograde", "gan", "--CourseDirectory.student_id_exclude=carol",
+                           "--force"],
+                          cwd=ws.root, env=env, capture_output=True, text=True, timeout=900)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert "carol" not in done.stderr, done.stderr[-3000:]
     csv_path = ws.export_csv(ws.root / "direct.csv")
     rows = {(r["assignment"], r["student_id"]): float(r["score"])
             for r in workspace.read_csv(csv_path)}
