@@ -131,6 +131,25 @@ def test_released_stubs_state_the_contract_not_the_reference(assignment):
             assert sentence not in everything, (node.name, sentence)
 
 
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_every_notebook_states_the_graders_budget_and_names_course_preview(assignment):
+    """A student who sees a poor "Try it" run can tell it is not the grade, and can run the
+    grading before handing in."""
+    from autograder.gradebook import handin
+
+    spec = specs.load(assignment)
+    cells = [c.source for c in notebooks.build(assignment).cells
+             if c.source.startswith(handin.HEADING)]
+    assert len(cells) == 1
+    text = cells[0]
+    assert f"course preview {spec.notebook}.ipynb" in text and "not the grade" in text
+    for task in spec.tasks.values():
+        bullet = next(line for line in text.splitlines() if f"`{task.function}`" in line)
+        for field in ("epochs", "steps", "patience", "batch_size", "max_seconds"):
+            if field in task.budget:
+                assert f"{task.budget[field]:g}" in bullet, (task.name, field, bullet)
+
+
 def test_a_stub_that_does_not_fit_the_reference_is_refused():
     with pytest.raises(notebooks.SourceError, match=r"missing: \['num_classes'\]"):
         notebooks.solution_source("solutions.cnn:build_cnn",

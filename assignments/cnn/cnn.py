@@ -115,6 +115,8 @@ result = training.fit(model, images.x_train, images.y_train,
 print("validation accuracy:", round(result.history["val_accuracy"][-1], 3))
 plots.learning_curves(result.history, title="Your CNN, 5 epochs");
 
+# %% [handin]
+
 # %% [markdown]
 # ## Graded by training ({{test_cnn_accuracy.points}} points)
 # The grader rebuilds your model from its configuration in a separate, trusted process and

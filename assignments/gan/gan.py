@@ -142,6 +142,8 @@ samples = gan.sample(generator, 1000, LATENT_DIM, seed=1)
 print(evaluator.scores(samples, real=digits.x_test, train=digits.x_train))
 plots.image_grid(samples[:40], ncols=10, title="Your generator after 1,000 steps");
 
+# %% [handin]
+
 # %% [markdown]
 # ## Graded by training (6 points)
 # Nobody looks at your samples when grading. Instead a **frozen evaluator**, a small digit

@@ -360,6 +360,8 @@ fig, ax = plt.subplots(figsize=(5, 4.5))
 decision_regions(ax, mlp, xor, "MLP, XOR")
 fig.tight_layout();
 
+# %% [handin]
+
 # %% [markdown]
 # ## Graded by training ({{test_mlp_accuracy.points}} points)
 # The grader trains your MLP with a fixed seed for **{{mlp.epochs}} epochs** (batch

@@ -190,6 +190,8 @@ result = training.fit(model, machine.x_train, machine.y_train,
 print("validation accuracy:", round(result.history["val_accuracy"][-1], 3))
 plots.learning_curves(result.history, title="Your RNN, 5 epochs");
 
+# %% [handin]
+
 # %% [markdown]
 # ## Graded by training ({{test_rnn_accuracy.points}} points)
 # The grader rebuilds your model from its configuration in a separate, trusted process and

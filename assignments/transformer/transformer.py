@@ -252,6 +252,8 @@ result = training.fit(model, tokens.x_train, tokens.y_train,
 print("validation accuracy:", round(result.history["val_accuracy"][-1], 3))
 plots.learning_curves(result.history, title="Your transformer, 20 epochs");
 
+# %% [handin]
+
 # %% [markdown]
 # ## Graded by training ({{test_transformer_accuracy.points}} points)
 # The grader rebuilds your model from its configuration in a separate, trusted process and

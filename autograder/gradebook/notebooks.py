@@ -7,7 +7,8 @@ text quotes: ``{{cnn.epochs}}`` is the ``cnn`` task's budget, ``{{cnn.max_params
 caps (also ``max_activations``), ``{{test_cnn_accuracy.threshold}}`` a check's threshold (also
 ``floor`` and ``points``); markdown and test cells are filled in. A ``rules`` cell becomes the
 notebook's "Rules for your models" section, written from the allow-list and the spec
-(:mod:`autograder.gradebook.rules`).
+(:mod:`autograder.gradebook.rules`); a ``handin`` cell the section on how grading trains and how
+to preview it, written from the spec's budgets (:mod:`autograder.gradebook.handin`).
 
 Cell headers (``# %%`` lines)::
 
@@ -17,6 +18,7 @@ Cell headers (``# %%`` lines)::
     # %% [solution] id=build_cnn from=solutions.cnn:build_cnn
     # %% [test] id=test_cnn_builds          a grade cell; points from the spec
     # %% [rules]                            the generated rules section (markdown)
+    # %% [handin]                           the generated grading-and-preview section
 """
 from __future__ import annotations
 
@@ -28,10 +30,10 @@ from pathlib import Path
 import nbformat
 
 from .. import content
-from . import rules
+from . import handin, rules
 from .. import spec as specs
 
-HEADER = re.compile(r"^# %% \[(markdown|setup|code|solution|test|rules)\](.*)$")
+HEADER = re.compile(r"^# %% \[(markdown|setup|code|solution|test|rules|handin)\](.*)$")
 FROM_SPEC = re.compile(r"\{\{(\w+)\.(\w+)\}\}")
 CAPS = ("max_params", "max_activations")
 
@@ -195,6 +197,8 @@ def build(assignment: str) -> nbformat.NotebookNode:
             nb.cells.append(nbformat.v4.new_markdown_cell(_from_spec(_markdown(body), spec)))
         elif kind == "rules":
             nb.cells.append(nbformat.v4.new_markdown_cell(rules.markdown(spec)))
+        elif kind == "handin":
+            nb.cells.append(nbformat.v4.new_markdown_cell(handin.markdown(spec)))
         elif kind == "code":
             cell = nbformat.v4.new_code_cell(body)
             if attrs.get("tags"):
@@ -222,6 +226,11 @@ def build(assignment: str) -> nbformat.NotebookNode:
         raise SourceError(f"{assignment}: expected one '# %% [rules]' cell (the generated rules "
                           f"for students' models), found {n_rules}; put one before the first "
                           "model builder's solution cell")
+    n_handin = sum(c.source.startswith(handin.HEADING) for c in nb.cells)
+    if n_handin != 1:
+        raise SourceError(f"{assignment}: expected one '# %% [handin]' cell (how grading trains "
+                          f"and how to preview it), found {n_handin}; put one before the last "
+                          "graded section")
     missing = {c.grade_id for c in spec.checks} - seen_tests
     if missing:
         raise SourceError(f"{assignment}: the spec scores {sorted(missing)} but the notebook has "
