@@ -21,6 +21,8 @@ def test_reference_rebuilds_and_compiles_with_grader_settings():
     assert model.count_params() == original.count_params()
     assert model.output_shape == (None, 10)
     assert model.run_eagerly is False  # the student's execution settings are not used
+    assert model.steps_per_execution == rb.grader_execution()["steps_per_execution"]
+    assert model.steps_per_execution == (16 if keras.backend.backend() == "tensorflow" else 1)
 
 
 def test_parameter_cap_is_checked_before_any_weight_exists():
