@@ -78,16 +78,22 @@ def medians(runs: list[dict]) -> dict:
     return {k: statistics.median(r.get(k, 0.0) for r in runs) for k in runs[0]}
 
 
-def measure(assignment: str, repeats: int, tmp: Path) -> list[dict]:
-    from autograder.trusted.trainer import job, run
+def classifier_jobs(assignment: str, tmp: Path):
+    """(task name, task, the reference's export, its trusted job) per classifier task."""
+    from autograder.trusted.trainer import job
 
     spec, export = exports_of(assignment, tmp)
-    rows = []
     for name, task in spec.tasks.items():
-        if task.kind != "classifier":
-            continue
-        exported = export.calls[task.function]
-        the_job = job(spec, name, {task.function: exported}, task.seed)
+        if task.kind == "classifier":
+            exported = export.calls[task.function]
+            yield name, task, exported, job(spec, name, {task.function: exported}, task.seed)
+
+
+def measure(assignment: str, repeats: int, tmp: Path) -> list[dict]:
+    from autograder.trusted.trainer import run
+
+    rows = []
+    for name, task, exported, the_job in classifier_jobs(assignment, tmp):
         first = run(the_job)  # warm-up for both sides; also tells how many epochs trusted ran
         epochs = len(first["history"].get("loss", [])) or int(task.budget["epochs"])
         bare_fit(task, exported, epochs)
