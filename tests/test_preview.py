@@ -77,11 +77,13 @@ def test_preview_of_a_missing_notebook(tmp_path, capsys):
 
 
 @pytest.mark.slow
-def test_preview_from_the_checkout_scores_every_check(tmp_path, capsys):
+def test_preview_from_the_checkout_scores_every_check(tmp_path, capsys, monkeypatch):
     """With the content at hand (an instructor, or a TA trying a mistake), the attention checks
-    are previewed too, with the same hints as grading."""
+    are previewed too, with the same hints as grading. Its sandbox and trainer run JAX, where the
+    transformer trains in half the time (test_packaging previews it on TensorFlow)."""
     from autograder import fixtures
 
+    monkeypatch.setenv("KERAS_BACKEND", "jax")
     nb = fixtures.submissions("transformer", {"me": "no_scaling"})["me"]
     path = tmp_path / "transformer.ipynb"
     path.write_text(json.dumps(nb))

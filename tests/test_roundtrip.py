@@ -1,5 +1,10 @@
 """The whole instructor path on real training, for all five assignments: the demo (release,
-submissions, grade, feedback, CSV), a regrade, and nbgrader's own autograde."""
+submissions, grade, feedback, CSV), a regrade, and nbgrader's own autograde.
+
+Its sandboxes and trainers run on JAX, the backend of the GPU machines (which have no
+TensorFlow), where these fits take half the time or less; TensorFlow, the default, grades every
+assignment's reference elsewhere (test_corpus: perceptron, cnn, rnn; test_packaging: gan and the
+transformer), and `course demo` on TensorFlow is the README's own run."""
 import json
 import os
 import subprocess
@@ -11,6 +16,14 @@ from autograder import demo, grading
 from autograder.gradebook import workspace
 
 pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module", autouse=True)
+def on_jax():
+    """Every process this module starts (sandbox templates, trainers, nbgrader) runs JAX."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("KERAS_BACKEND", "jax")
+        yield
 
 
 @pytest.fixture(scope="module")
@@ -110,3 +123,4 @@ def test_results_are_saved_as_json(demo_run):
     assert saved["score"] == 10 and saved["isolation"].split("+")[0] in ("namespaces", "rlimits")
     assert saved["timings"]["sandbox"] > 0 and saved["timings"]["cnn.fit"] > 0
     assert saved["recorded"] and saved["fingerprint"]
+    assert "via jax" in demo_run["printed"]  # trained where the module said
