@@ -24,7 +24,8 @@ demo: $(STAMP)
 # tests/conftest.py gives them. Trainers and sandboxes are single-threaded,
 # and tests also wait (wall-clock limits, timeouts, processes starting): on a 2-core machine two
 # processes kept 1.67 cores busy on average, three keep 1.79-1.86 (user + system time over wall
-# time; 1.86 with the heaviest files first).
+# time; 1.86 with the heaviest files first); four kept only 1.77 busy, for the same CPU time
+# (55.7 CPU-minutes: 31.4 min wall, against three's 29.6 min a few commits before, 2026-12-05).
 PYTEST_JOBS ?= 3
 test: $(STAMP)
 	$(BIN)/python -m pytest -n $(PYTEST_JOBS) --dist loadfile --no-loadscope-reorder
