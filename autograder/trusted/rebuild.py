@@ -22,7 +22,7 @@ from . import allowlist, cost
 GRADER_EXECUTION = {"run_eagerly": False, "steps_per_execution": 1, "jit_compile": "auto"}
 # TensorFlow runs this many training steps per call of its compiled function: the same steps in
 # the same order, so histories are bit-identical, without the round trip through Python between
-# batches that costs a small model about a fifth of its fit (bench/results/tf_steps.md). JAX and
+# batches: 0.61-0.89 of the fit's time for the references (bench/results/tf_steps.md). JAX and
 # PyTorch keep one step per call (more would change what XLA compiles, and their calibration).
 TF_STEPS_PER_EXECUTION = 16
 
