@@ -14,19 +14,20 @@ def _budget(task) -> str:
     names = " and ".join(f"`{fn}`" for fn in task.functions)
     limit = (f", never longer than {budget['max_seconds']:g} seconds"
              if budget.get("max_seconds") else "")
+    # the batch as the spec sets it (every spec does; the default lives in course.training)
+    batches = f" of batches of {budget['batch_size']}" if "batch_size" in budget else ""
     if task.kind == "values":
         return (f"- {names}: called on inputs drawn at grading time, not the ones in this "
                 "notebook; its section below says how the results are scored;")
     if task.kind == "gan":
         return (f"- {names}: trained together by the course's GAN trainer on the digits your "
-                f"notebook loads, for **{budget['steps']} steps** of batches of "
-                f"{budget.get('batch_size', 64)}{limit}, then scored on the generator's samples;")
+                f"notebook loads, for **{budget['steps']} steps**{batches}{limit}, then scored "
+                "on the generator's samples;")
     stop = (f", stopping once validation accuracy has not improved for {budget['patience']} "
             "epochs and keeping the best epoch's weights" if budget.get("patience") else "")
-    size = budget.get("batch_size", 64)
     return (f"- {names}: trained on a fresh draw of data (a seed only the grader knows: the "
             f"same distribution as yours, examples you have not seen) for "
-            f"{'up to ' if stop else ''}**{budget['epochs']} epochs** of batches of {size}{stop}"
+            f"{'up to ' if stop else ''}**{budget['epochs']} epochs**{batches}{stop}"
             f"{limit}, then scored on held-out examples drawn the same way;")
 
 

@@ -19,7 +19,7 @@ import course.layers  # noqa: F401  (registers the course's layers for deseriali
 
 from . import allowlist, cost
 
-GRADER_EXECUTION = {"run_eagerly": False, "steps_per_execution": 1, "jit_compile": "auto"}
+GRADER_EXECUTION = {"run_eagerly": False, "jit_compile": "auto"}  # and steps, below
 # TensorFlow runs this many training steps per call of its compiled function: the same steps in
 # the same order, so histories are bit-identical, without the round trip through Python between
 # batches: 0.61-0.89 of the fit's time for the references (bench/results/tf_steps.md). JAX and
