@@ -2,6 +2,7 @@
 import math
 
 import keras
+import numpy as np
 from keras import layers
 
 
@@ -35,3 +36,18 @@ def build_discriminator(image_shape, *, hidden=(128,), negative_slope=0.2):
         x = layers.LeakyReLU(negative_slope=negative_slope)(x)
     outputs = layers.Dense(1)(x)  # a logit
     return keras.Model(inputs, outputs, name="discriminator")
+
+
+def discriminator_loss(real_logits, fake_logits):
+    """Binary cross-entropy from logits, averaged over all real and fake logits together: real
+    labelled 1 (loss -log sigmoid(z) = softplus(-z)), fake labelled 0 (softplus(z))."""
+    real = np.ravel(np.asarray(real_logits, dtype=np.float64))
+    fake = np.ravel(np.asarray(fake_logits, dtype=np.float64))
+    # log(1 + exp(v)) as np.logaddexp(0, v): exact at any v, no overflow at v = 1000
+    return float(np.concatenate([np.logaddexp(0.0, -real), np.logaddexp(0.0, fake)]).mean())
+
+
+def generator_loss(fake_logits):
+    """The non-saturating generator loss: mean of -log sigmoid(z) = softplus(-z) over the
+    discriminator's logits for generated images (fake labelled as real)."""
+    return float(np.logaddexp(0.0, -np.ravel(np.asarray(fake_logits, dtype=np.float64))).mean())

@@ -56,3 +56,18 @@ def build_mlp(input_dim, *, hidden_units=16, learning_rate=0.01):
         metrics=["accuracy"],
     )
     return model
+
+
+def mlp_backward(X, y, W1, b1, W2, b2):
+    """Gradients of the mean binary cross-entropy of p = sigmoid(tanh(X W1 + b1) W2 + b2).
+
+    ``X`` (n, D), ``y`` (n,) labels 0/1, ``W1`` (D, H), ``b1`` (H,), ``W2`` (H, 1), ``b2`` (1,).
+    Returns (dW1, db1, dW2, db2), each the shape of its weight.
+    """
+    X = np.asarray(X, dtype=np.float64)
+    y = np.asarray(y, dtype=np.float64).reshape(-1, 1)
+    h = np.tanh(X @ W1 + b1)
+    p = 1.0 / (1.0 + np.exp(-(h @ W2 + b2)))
+    dz = (p - y) / len(X)  # the loss's slope at the output's logit, per example
+    da = (dz @ np.asarray(W2).T) * (1.0 - h ** 2)  # back through W2, then through tanh
+    return X.T @ da, da.sum(axis=0), h.T @ dz, dz.sum(axis=0)
