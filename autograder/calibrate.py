@@ -208,10 +208,12 @@ def _others_full(spec: specs.Spec, outcome: Outcome, grade_id: str) -> bool:
 
 
 def judge(spec: specs.Spec, chosen: list[Case], outcomes: list[Outcome]) -> list[CheckVerdict]:
-    """Per metric check: do its floor and threshold separate the cases, with margin?"""
+    """Per metric check: do its floor and threshold separate the cases, with margin? A check
+    no outcome measured (added to the spec after the runs that were merged) is not judged."""
     must = {c.name: c.must_pass for c in chosen}
     verdicts = []
-    for check in (c for c in spec.checks if c.kind == "metric"):
+    measured = {gid for o in outcomes for gid in o.values}
+    for check in (c for c in spec.checks if c.kind == "metric" and c.grade_id in measured):
         v = CheckVerdict(check.grade_id, check.metric, check.floor, check.threshold,
                          check.lower_is_better)
         for o in outcomes:

@@ -39,7 +39,7 @@ def test_a_placeholder_naming_nothing_in_the_spec_says_what_exists():
     assert notebooks._from_spec("up to {{cnn.epochs}} epochs", spec) == \
         f"up to {spec.tasks['cnn'].budget['epochs']} epochs"
     with pytest.raises(notebooks.SourceError,
-                       match=r"\{\{cnn\.epoch\}\} names nothing.*tasks: cnn"):
+                       match=r"\{\{cnn\.epoch\}\} names nothing.*tasks: conv, pool, cnn"):
         notebooks._from_spec("{{cnn.epoch}}", spec)
 
 
@@ -88,7 +88,14 @@ PINNED = {"perceptron_fit": ["X", "y", "epochs", "learning_rate"],
           "scaled_dot_product_attention": ["query", "key", "value", "mask"],
           "build_transformer": ["seq_len", "vocab_size", "num_classes"],
           "build_generator": ["latent_dim", "image_shape"],
-          "build_discriminator": ["image_shape"]}
+          "build_discriminator": ["image_shape"],
+          # the from-scratch functions of issue 20
+          "mlp_backward": ["X", "y", "W1", "b1", "W2", "b2"],
+          "conv2d_forward": ["x", "kernel", "bias", "stride", "padding"],
+          "max_pool2d": ["x", "pool_size", "stride"],
+          "lstm_forward": ["x", "kernel", "recurrent_kernel", "bias"],
+          "discriminator_loss": ["real_logits", "fake_logits"],
+          "generator_loss": ["fake_logits"]}
 
 
 def _released(assignment: str):

@@ -352,7 +352,7 @@ def test_release_and_grade_from_a_non_editable_install(student, released):
                           "--workers", "1", "--course-dir", str(released))
     assert done.returncode == 0, done.stdout + done.stderr
     row = next(line for line in done.stdout.splitlines() if line.startswith("alice"))
-    assert "10.00/10" in row and "all checks passed" in row, done.stdout
+    assert "15.00/15" in row and "all checks passed" in row, done.stdout
     assert (released / "gradebook.db").exists()
 
 
@@ -366,7 +366,7 @@ def test_preview_in_the_student_install(student, submitted):
     out = done.stdout
     for grade_id in ("test_attention_unmasked", "test_attention_masked"):
         assert re.search(rf"^{grade_id} +not previewed", out, re.M), out
-    assert re.search(r"^test_transformer_accuracy +5\.00/5 .*your notebook's held-out split",
+    assert re.search(r"^test_transformer_accuracy +6\.50/6\.5 .*your notebook's held-out split",
                      out, re.M), out
     assert "would score 8.00 of the 8 points previewed here (4 more are scored only when " \
            "graded; 12 in all)" in out

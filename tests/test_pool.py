@@ -61,7 +61,8 @@ def _training_job(cnn_spec) -> dict:
     export = {"ok": True, "config": keras.saving.serialize_keras_object(model),
               "compile_config": model.get_compile_config()}
     task = cnn_spec.raw["tasks"]["cnn"]
-    raw = {**cnn_spec.raw, "tasks": {"cnn": {**task, "budget": {**task["budget"], "epochs": 1}}}}
+    raw = {**cnn_spec.raw, "tasks": {**cnn_spec.raw["tasks"],
+                                     "cnn": {**task, "budget": {**task["budget"], "epochs": 1}}}}
     return trainer.job(dataclasses.replace(cnn_spec, raw=raw), "cnn", {"build_cnn": export}, 0)
 
 

@@ -8,8 +8,10 @@ from autograder import spec
 
 def test_cnn_spec_is_complete(cnn_spec):
     assert cnn_spec.assignment == "cnn"
-    assert cnn_spec.max_score == 10
-    assert [c.kind for c in cnn_spec.checks] == ["builds", "output_shape", "compiled", "metric"]
+    assert cnn_spec.max_score == 15
+    assert [c.kind for c in cnn_spec.checks] == ["metric", "metric", "builds", "output_shape",
+                                                 "compiled", "metric"]
+    assert [cnn_spec.tasks[c.task].kind for c in cnn_spec.checks[:2]] == ["values", "values"]
     metric = cnn_spec.check("test_cnn_accuracy")
     assert metric.floor < metric.threshold and not metric.lower_is_better
     task = cnn_spec.tasks["cnn"]
@@ -35,7 +37,7 @@ def _raw():
 
 
 @pytest.mark.parametrize("mutate, message", [
-    (lambda r: r["checks"][3].update(floor=0.9, threshold=0.9), "floor and a threshold that differ"),
+    (lambda r: r["checks"][-1].update(floor=0.9, threshold=0.9), "floor and a threshold that differ"),
     (lambda r: r["checks"][0].update(kind="vibes"), "kind 'vibes' is unknown"),
     (lambda r: r["checks"][0].update(task="rnn"), "task 'rnn' is not in 'tasks'"),
     (lambda r: r["checks"][0].update(function="build_rnn"), "not used by task"),

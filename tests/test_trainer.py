@@ -11,8 +11,9 @@ pytestmark = pytest.mark.slow
 def _job(spec, model, **budget):
     raw = spec.raw
     if budget:
-        raw = {**raw, "tasks": {"cnn": {**raw["tasks"]["cnn"],
-                                        "budget": {**raw["tasks"]["cnn"]["budget"], **budget}}}}
+        cnn = raw["tasks"]["cnn"]
+        raw = {**raw, "tasks": {**raw["tasks"],
+                                "cnn": {**cnn, "budget": {**cnn["budget"], **budget}}}}
     export = {"ok": True, "config": keras.saving.serialize_keras_object(model),
               "compile_config": model.get_compile_config()}
     return job(spec.__class__(**{**spec.__dict__, "raw": raw}), "cnn", {"build_cnn": export}, 0)

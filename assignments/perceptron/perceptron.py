@@ -17,7 +17,8 @@
 # 1. write the perceptron rule in NumPy (`perceptron_fit`);
 # 2. build the same neuron in Keras (`build_perceptron`) and watch it fail on XOR;
 # 3. add a hidden layer (`build_mlp`) and watch it succeed;
-# 4. check by hand, with finite differences, that Keras computes the gradients it claims to.
+# 4. check by hand, with finite differences, that Keras computes the gradients it claims to;
+# 5. write backpropagation for a small network yourself, in NumPy (`mlp_backward`).
 #
 # Lectures 1 and 2 prepare it (`course/lectures/01_perceptron.py`, `02_learning.py`).
 
@@ -155,7 +156,8 @@ def build_perceptron(input_dim):
 
 # %% [markdown]
 # ### Visible checks
-# These run when you execute them, and again when your notebook is graded (0.5 point each).
+# These run when you execute them, and again when your notebook is graded
+# ({{test_perceptron_builds.points}} points each).
 
 # %% [test] id=test_perceptron_builds
 model = build_perceptron(2)
@@ -309,6 +311,101 @@ else:
 # swamps the tiny change in the loss): the agreement gets worse both ways.
 
 # %% [markdown]
+# ### Your task: backpropagation by hand, `mlp_backward(X, y, W1, b1, W2, b2)`
+# Now compute those gradients yourself, in **NumPy**, for a network shaped like `tiny`: one
+# hidden layer of tanh units and one sigmoid output. Forward, for $n$ examples:
+#
+# $$a = X W_1 + b_1, \quad h = \tanh(a), \quad z = h W_2 + b_2, \quad p = \sigma(z),$$
+#
+# $$L = -\frac{1}{n} \sum_{k=1}^{n} \left[\, y_k \log p_k + (1 - y_k) \log(1 - p_k) \right].$$
+#
+# - `X`: (n, D) inputs; `y`: (n,) labels, 0 or 1;
+# - `W1`: (D, H), `b1`: (H,), `W2`: (H, 1), `b2`: (1,): Keras' layout (a `Dense` layer's
+#   kernel is (inputs, units), so the layer computes `X @ W1 + b1`), in the order
+#   `tiny.get_weights()` returns them;
+# - return the tuple `(dW1, db1, dW2, db2)`, the gradients of $L$, each **the shape of its
+#   weight** (so `db2` has shape (1,)).
+#
+# Backpropagation walks the chain rule from $L$ back to each weight. The facts you need:
+# - at the output logit, the sigmoid and the cross-entropy together simplify to
+#   $\partial L / \partial z_k = (p_k - y_k) / n$ for example $k$ (the $1/n$ is the mean);
+# - $\tanh'(a) = 1 - \tanh(a)^2 = 1 - h^2$, element by element;
+# - every gradient has the shape of what it is the gradient of: that tells you which arrays to
+#   multiply, which to transpose, and which axis a bias's gradient sums over (the examples).
+#
+# Mind the shapes: `y` is (n,) while `p` is (n, 1), and `p - y` silently broadcasts to
+# (n, n). Make `y` a column first.
+#
+# **How it is graded** ({{test_mlp_backward.points}} points). The grader calls your function on
+# networks it draws itself: `tiny`'s size, wider ones, a single example, saturated tanh units
+# (large first-layer weights) and labels all 1. Each case is compared with the exact gradients
+# to within 0.000001 plus 0.0001 times their size, and earns an equal share of the points; a
+# failing case's feedback says which common mistake it looks like.
+
+# %% [solution] id=mlp_backward from=solutions.perceptron:mlp_backward
+def mlp_backward(X, y, W1, b1, W2, b2):
+    """Backpropagation in NumPy for p = sigmoid(tanh(X @ W1 + b1) @ W2 + b2).
+
+    X: (n, D). y: (n,), labels 0 or 1. W1: (D, H). b1: (H,). W2: (H, 1). b2: (1,). The loss
+    is the mean binary cross-entropy over the n examples. Returns the tuple (dW1, db1, dW2,
+    db2) of its gradients, shaped like W1, b1, W2 and b2. Graded against the exact gradients
+    on networks the grader draws (within 1e-6 + 1e-4 relative).
+    """
+
+# %% [markdown]
+# ### Visible check
+# The check below measures the slopes of $L$ with finite differences, in NumPy and in float64
+# (so it can be far more exact than with Keras' float32), and compares them with yours.
+
+# %% [test] id=test_mlp_backward
+rng = np.random.default_rng(0)
+X_check, y_check = rng.normal(size=(6, 2)), np.array([0, 1, 1, 0, 1, 0])
+weights = [rng.normal(size=(2, 3)), rng.normal(size=3), rng.normal(size=(3, 1)),
+           rng.normal(size=1)]
+grads = mlp_backward(X_check, y_check, *weights)
+assert len(grads) == 4, "return the tuple (dW1, db1, dW2, db2)"
+for name, g, w in zip(["dW1", "db1", "dW2", "db2"], grads, weights):
+    assert np.shape(g) == w.shape, f"{name}: expected shape {w.shape}, got {np.shape(g)}"
+
+
+def check_loss(W1, b1, W2, b2):
+    """The mean binary cross-entropy on (X_check, y_check), forward only."""
+    p = 1 / (1 + np.exp(-(np.tanh(X_check @ W1 + b1) @ W2 + b2)[:, 0]))
+    return -np.mean(y_check * np.log(p) + (1 - y_check) * np.log(1 - p))
+
+
+for k, name in enumerate(["dW1", "db1", "dW2", "db2"]):
+    numeric = np.zeros_like(weights[k])
+    for idx in np.ndindex(weights[k].shape):
+        nudged = [[w.copy() for w in weights] for _ in range(2)]
+        nudged[0][k][idx] += 1e-6
+        nudged[1][k][idx] -= 1e-6
+        numeric[idx] = (check_loss(*nudged[0]) - check_loss(*nudged[1])) / 2e-6
+    assert np.allclose(grads[k], numeric, atol=1e-6, rtol=1e-4), (
+        f"{name} differs from the finite differences by up to "
+        f"{np.abs(np.asarray(grads[k]) - numeric).max():.2e}:\nyours\n{np.asarray(grads[k])}"
+        f"\nfinite differences\n{numeric}")
+print("mlp_backward agrees with finite differences")
+### BEGIN HIDDEN TESTS
+from autograder.inline import grade_check
+grade_check("perceptron", "test_mlp_backward", globals())
+### END HIDDEN TESTS
+
+# %% [markdown]
+# ### Try it: your gradients against Keras'
+# `tiny` has exactly this shape, so your function can take its weights as they are. Keras
+# computes in float32: expect differences of about 1e-7, not 0.
+
+# %% [code] tags=skip-grading
+ours = mlp_backward(x_small, y_small[:, 0], *tiny.get_weights())
+from_keras = keras_gradient(tiny, x_small, y_small)
+for name, a, g in zip(["W1", "b1", "W2", "b2"], ours, from_keras):
+    print(f"d{name}: largest difference from Keras {np.abs(np.asarray(a) - g).max():.1e}")
+assert all(np.allclose(a, g, atol=1e-4) for a, g in zip(ours, from_keras)), (
+    "your gradients and Keras' disagree")
+print("Your backpropagation matches Keras'.")
+
+# %% [markdown]
 # ## Your task: `build_mlp(input_dim)`
 # Return a **compiled** `keras.Model` that solves XOR:
 # - input: `input_dim` numbers; output: one probability per example, shape `(batch, 1)`;
@@ -326,7 +423,7 @@ def build_mlp(input_dim):
     """
 
 # %% [markdown]
-# ### Visible checks (0.5 point each)
+# ### Visible checks ({{test_mlp_builds.points}} points each)
 
 # %% [test] id=test_mlp_builds
 model = build_mlp(2)

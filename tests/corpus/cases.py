@@ -16,10 +16,14 @@ notebook (so the batch records a zero for it, listed in ``Report.unrecorded``).
 
 Conventions that keep the corpus cheap (only the reference and a few perceptron cases train):
 - cnn cases end in a model that is *not compiled* unless the attack worked (``STOLEN``): such a
-  model earns exactly the 2 structural points and is never trained. An attack that worked
-  compiles it, which shows up as more points.
+  model earns exactly its builds and output-shape points and is never trained (``UNCOMPILED``,
+  with the reference's from-scratch functions beside it). An attack that worked compiles it,
+  which shows up as more points.
 - perceptron cases either replace both builders with ``None``-returning ones (no training) or
   keep the reference builders on purpose (exact partial scores show nothing else was harmed).
+- every other solution cell keeps the reference, the from-scratch functions (``conv2d_forward``,
+  ``lstm_forward``, ``mlp_backward`` ...) included: a case that breaks only a model keeps their
+  points (``BY_HAND``), and the expectations below say so from the specs.
 """
 from __future__ import annotations
 
@@ -30,6 +34,7 @@ from dataclasses import dataclass
 from typing import Callable
 
 import solutions.perceptron
+from autograder import spec as specs
 
 
 @dataclass(frozen=True)
@@ -52,6 +57,29 @@ class Case:
         return self.student or self.id
 
 
+# -- points, from the specs ---------------------------------------------------------------------
+
+def _points(assignment: str, *grade_ids: str) -> float:
+    spec = specs.load(assignment)
+    return sum(spec.check(g).points for g in grade_ids)
+
+
+def _by_hand(assignment: str) -> float:
+    """The points of ``assignment``'s from-scratch functions other than perceptron_fit."""
+    spec = specs.load(assignment)
+    return sum(c.points for c in spec.checks
+               if spec.tasks[c.task].kind == "values" and c.task != "fit")
+
+
+BY_HAND = {a: _by_hand(a) for a in ("cnn", "rnn", "perceptron")}
+FULL = {a: specs.load(a).max_score for a in ("cnn", "perceptron")}
+UNCOMPILED = BY_HAND["cnn"] + _points("cnn", "test_cnn_builds", "test_cnn_output_shape")
+CONV = _points("cnn", "test_conv2d_forward")
+FIT = _points("perceptron", "test_perceptron_fit_heldout")
+NO_MODELS_POINTS = FIT + BY_HAND["perceptron"]  # reference perceptron_fit and mlp_backward
+MLP_ACCURACY = _points("perceptron", "test_mlp_accuracy")
+
+
 # -- cnn building blocks ------------------------------------------------------------------------
 
 CNN_STOLEN_OR_NOT = '''
@@ -69,7 +97,7 @@ def build_cnn(input_shape, num_classes):
                       loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))
     return model
 '''
-UNCOMPILED = "STOLEN = False\n" + CNN_STOLEN_OR_NOT  # exactly 2 points, never trained
+UNCOMPILED_MODEL = "STOLEN = False\n" + CNN_STOLEN_OR_NOT  # exactly UNCOMPILED, never trained
 SANDBOX_ATTACK = '''import ctypes, os
 libc = ctypes.CDLL(None, use_errno=True)
 MS_REMOUNT, MS_BIND, MNT_DETACH = 0x20, 0x1000, 2
@@ -241,11 +269,11 @@ CASES: list[Case] = [
     Case("cnn-infinite-loop", "cnn", "spins in `while True: pass` at the top level",
          0, "did not finish within", code="while True:\n    pass\n", slow=True),
     Case("cnn-memory-bomb", "cnn", "build_cnn allocates a 160 GB array",
-         0, "MemoryError",
+         BY_HAND["cnn"], "MemoryError",
          code="import numpy as np\n\n\ndef build_cnn(input_shape, num_classes):\n"
               "    hog = np.ones((200_000, 100_000))\n    return hog\n"),
     Case("cnn-fork-bomb", "cnn", "forks until the process limit refuses, children linger",
-         2, "not compiled", points=2, code='''import os, time
+         UNCOMPILED, "not compiled", points=UNCOMPILED, code='''import os, time
 forks, start = 0, time.monotonic()
 try:
     while forks < 600 and time.monotonic() - start < 5:  # past the 512 limit (root: no limit)
@@ -257,30 +285,32 @@ try:
         forks += 1
 except OSError as err:
     print("fork refused after", forks, type(err).__name__)
-''' + UNCOMPILED),
+''' + UNCOMPILED_MODEL),
     Case("cnn-output-flood", "cnn", "prints 2 GB in a loop (the sandbox keeps a bounded tail)",
-         2, "not compiled", points=2,
-         code="chunk = 'x' * 1_000_000\nfor _ in range(2_000):\n    print(chunk)\n" + UNCOMPILED),
+         UNCOMPILED, "not compiled", points=UNCOMPILED,
+         code="chunk = 'x' * 1_000_000\nfor _ in range(2_000):\n    print(chunk)\n"
+              + UNCOMPILED_MODEL),
     Case("cnn-stdout-fd-flood", "cnn", "writes 200 MB straight to file descriptor 1 (the log)",
-         2, "not compiled", points=2,
+         UNCOMPILED, "not compiled", points=UNCOMPILED,
          code="import os\nchunk = b'y' * 1_000_000\ntry:\n    for _ in range(200):\n"
               "        os.write(1, chunk)\nexcept OSError as err:\n    print('stopped:', err)\n"
-              + UNCOMPILED),
+              + UNCOMPILED_MODEL),
     Case("cnn-huge-file", "cnn", "writes a 1 GB file into its working directory",
-         2, "not compiled", points=2,
+         UNCOMPILED, "not compiled", points=UNCOMPILED,
          code="chunk = b'z' * 1_000_000\ntry:\n    with open('big.bin', 'wb') as fh:\n"
               "        for _ in range(1_000):\n            fh.write(chunk)\n"
-              "except OSError as err:\n    print('stopped:', err)\n" + UNCOMPILED),
+              "except OSError as err:\n    print('stopped:', err)\n" + UNCOMPILED_MODEL),
     Case("cnn-open-files", "cnn", "opens files until the descriptor limit and keeps them open",
-         2, "not compiled", points=2,
+         UNCOMPILED, "not compiled", points=UNCOMPILED,
          code="import os\nkept = []\ntry:\n    while True:\n"
               "        kept.append(open(os.devnull))\nexcept OSError as err:\n"
-              "    print('refused after', len(kept), type(err).__name__)\n" + UNCOMPILED),
+              "    print('refused after', len(kept), type(err).__name__)\n" + UNCOMPILED_MODEL),
     Case("cnn-kills-itself", "cnn", "sends SIGKILL to its own process (a no-op for PID 1 of "
-         "the sandbox's PID namespace)", 0, "test_cnn_builds", code="import os, signal\nos.kill(os.getpid(), signal.SIGKILL)\n"),
+         "the sandbox's PID namespace)", UNCOMPILED, "not compiled", points=UNCOMPILED,
+         code="import os, signal\nos.kill(os.getpid(), signal.SIGKILL)\n" + UNCOMPILED_MODEL),
     # ---- network, hidden files, writes (cnn; the namespace sandbox is the defence) ----
     Case("cnn-network", "cnn", "opens TCP connections and resolves names; compiles if any works",
-         2, "not compiled", points=2, needs_namespaces=True, code='''import socket
+         UNCOMPILED, "not compiled", points=UNCOMPILED, needs_namespaces=True, code='''import socket
 STOLEN = False
 for host, port in [("1.1.1.1", 80), ("8.8.8.8", 53), ("pypi.org", 443)]:
     try:
@@ -290,7 +320,7 @@ for host, port in [("1.1.1.1", 80), ("8.8.8.8", 53), ("pypi.org", 443)]:
         print("blocked:", host, type(err).__name__)
 ''' + CNN_STOLEN_OR_NOT),
     Case("cnn-reads-solutions", "cnn", "imports solutions.cnn and reads solutions/cnn.py",
-         2, "not compiled", points=2, needs_namespaces=True, code='''import os
+         UNCOMPILED, "not compiled", points=UNCOMPILED, needs_namespaces=True, code='''import os
 import autograder
 STOLEN = False
 try:
@@ -306,7 +336,7 @@ except OSError as err:
 ''' + CNN_STOLEN_OR_NOT),
     Case("cnn-reads-specs-and-tests", "cnn",
          "reads the grading spec, hidden test sources, challenges and the test suite",
-         2, "not compiled", points=2, needs_namespaces=True, code='''import os
+         UNCOMPILED, "not compiled", points=UNCOMPILED, needs_namespaces=True, code='''import os
 import autograder
 STOLEN = False
 package = os.path.dirname(autograder.__file__)
@@ -326,7 +356,8 @@ for path in [os.path.join(package, "specs", "cnn.json"),
 ''' + CNN_STOLEN_OR_NOT),
     Case("cnn-reads-course-dir", "cnn",
          "reads the grading seed, the gradebook and other students' submissions",
-         2, "not compiled", points=2, needs_namespaces=True, code='''import glob, os
+         UNCOMPILED, "not compiled", points=UNCOMPILED, needs_namespaces=True,
+         code='''import glob, os
 course = COURSE_DIR
 STOLEN = False
 for path in ["grading_seed", "gradebook.db", "release/cnn/cnn.ipynb"]:
@@ -338,7 +369,8 @@ STOLEN = STOLEN or bool(glob.glob(os.path.join(course, "submitted", "*", "cnn", 
 ''' + CNN_STOLEN_OR_NOT),
     Case("cnn-writes-course-and-grader", "cnn",
          "tries to write the gradebook, other submissions, the specs and the grader's code",
-         2, "not compiled", points=2, needs_namespaces=True, code='''import os, sys
+         UNCOMPILED, "not compiled", points=UNCOMPILED, needs_namespaces=True,
+         code='''import os, sys
 import autograder
 course = COURSE_DIR
 package = os.path.dirname(autograder.__file__)
@@ -359,7 +391,8 @@ for path in targets:
     Case("cnn-undoes-its-mounts", "cnn",
          "unmounts and remounts read-write every mount it sees (ctypes umount2/mount), again as "
          "root of user and mount namespaces of its own, then writes to /, /usr and the course",
-         2, "not compiled", points=2, needs_namespaces=True, code=SANDBOX_ATTACK + '''
+         UNCOMPILED, "not compiled", points=UNCOMPILED, needs_namespaces=True,
+         code=SANDBOX_ATTACK + '''
 mounts = [(line.split()[4], "ro" in line.split()[5].split(","))
           for line in open("/proc/self/mountinfo")]
 
@@ -384,7 +417,8 @@ for folder in ["/", "/usr", os.path.dirname(os.__file__), COURSE_DIR]:
 ''' + CNN_STOLEN_OR_NOT),
     Case("cnn-is-not-root", "cnn",
          "checks for uid 0 or any capability, reads /etc/shadow and the host through /proc/1/root",
-         2, "not compiled", points=2, needs_namespaces=True, code=SANDBOX_ATTACK + '''
+         UNCOMPILED, "not compiled", points=UNCOMPILED, needs_namespaces=True,
+         code=SANDBOX_ATTACK + '''
 status = dict(line.split(":", 1) for line in open("/proc/self/status") if ":" in line)
 if os.getuid() == 0 or os.getgid() == 0 or os.geteuid() == 0:
     STOLEN = True
@@ -409,7 +443,8 @@ STOLEN = STOLEN or bool(extra)
     Case("cnn-leaves-its-cgroup", "cnn",
          "writes itself into the root cgroups, mounts cgroup file systems (also in namespaces of "
          "its own) to leave its pids cap",
-         2, "not compiled", points=2, needs_namespaces=True, code=SANDBOX_ATTACK + '''
+         UNCOMPILED, "not compiled", points=UNCOMPILED, needs_namespaces=True,
+         code=SANDBOX_ATTACK + '''
 CLONE_NEWCGROUP = 0x02000000
 
 
@@ -439,7 +474,8 @@ in_own_namespaces(CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWCGROUP, lambda: leave("
     Case("cnn-rewrites-the-course", "cnn",
          "uncovers the course (unmount, remount read-write), sets every gradebook score to full "
          "marks, appends to a classmate's notebook and to nbgrader_config.py",
-         2, "not compiled", points=2, needs_namespaces=True, code=SANDBOX_ATTACK + '''
+         UNCOMPILED, "not compiled", points=UNCOMPILED, needs_namespaces=True,
+         code=SANDBOX_ATTACK + '''
 import sqlite3
 course = COURSE_DIR
 for line in reversed(open("/proc/self/mountinfo").read().splitlines()):  # uncover it first
@@ -471,7 +507,7 @@ for target in [os.path.join(course, "submitted", "reference", "cnn", "cnn.ipynb"
     Case("cnn-leaks-the-machine", "cnn",
          "reads planted canaries (the grader's home, a sibling course, an exchange folder, the "
          "environment) and /etc/shadow, and sends them back as output, an error and a layer name",
-         2, "not compiled", needs_namespaces=True, code='''import glob, os
+         UNCOMPILED, "not compiled", needs_namespaces=True, code='''import glob, os
 found = []
 for path in CANARY_PATHS + ["/etc/shadow"]:
     try:
@@ -509,7 +545,7 @@ raise RuntimeError("LEAK: " + LEAK)
     # ---- forging the export (cnn) ----
     Case("cnn-patches-export-model", "cnn",
          "replaces the sandbox's export_model with one that claims full marks",
-         0, "export was damaged", code='''import sys
+         BY_HAND["cnn"], "export was damaged", code='''import sys
 import autograder.sandbox.child as imported_child
 
 
@@ -557,26 +593,28 @@ def forge():
 atexit.register(forge)
 '''),
     # ---- the pinned function missing, misnamed, mis-signed, returning non-models (cnn) ----
-    Case("cnn-function-missing", "cnn", "defines no build_cnn at all",
-         0, "build_cnn is not defined", code="x = 1\n"),
-    Case("cnn-function-misnamed", "cnn", "defines build_CNN instead of build_cnn",
-         0, "build_cnn is not defined",
-         code="def build_CNN(input_shape, num_classes):\n    return None\n"),
+    Case("cnn-function-missing", "cnn", "defines no conv2d_forward at all (its cell holds other "
+         "code); the rest is the reference", FULL["cnn"] - CONV, "conv2d_forward is not defined",
+         points=FULL["cnn"] - CONV, code="x = 1\n"),
+    Case("cnn-function-misnamed", "cnn", "defines conv2d instead of conv2d_forward",
+         FULL["cnn"] - CONV, "conv2d_forward is not defined", points=FULL["cnn"] - CONV,
+         code="def conv2d(x, kernel, bias, stride=1, padding='valid'):\n    return x\n"),
     Case("cnn-wrong-signature", "cnn", "build_cnn takes one argument",
-         0, "TypeError",
+         BY_HAND["cnn"], "TypeError",
          code="def build_cnn(input_shape):\n    return None\n"),
     Case("cnn-returns-none", "cnn", "build_cnn returns None",
-         0, "must return a keras.Model",
+         BY_HAND["cnn"], "must return a keras.Model",
          code="def build_cnn(input_shape, num_classes):\n    pass\n"),
     Case("cnn-returns-layer", "cnn", "build_cnn returns a Dense layer, not a model",
-         0, "returned Dense",
+         BY_HAND["cnn"], "returned Dense",
          code="def build_cnn(input_shape, num_classes):\n    return layers.Dense(num_classes)\n"),
     # ---- what a model may contain (cnn; refused before training) ----
     Case("cnn-lambda-layer", "cnn", "a Lambda layer (Python code inside the model)",
-         0, "Lambda", code=_cnn_model("layers.Lambda(lambda x: x * 2.0)", "layers.Flatten()",
+         BY_HAND["cnn"], "Lambda",
+         code=_cnn_model("layers.Lambda(lambda x: x * 2.0)", "layers.Flatten()",
                                       "layers.Dense(num_classes)")),
     Case("cnn-custom-layer", "cnn", "a student-defined Layer subclass",
-         0, "custom", code='''class Doubler(keras.layers.Layer):
+         BY_HAND["cnn"], "custom", code='''class Doubler(keras.layers.Layer):
     def call(self, x):
         return x * 2.0
 
@@ -584,7 +622,7 @@ atexit.register(forge)
 ''' + _cnn_model("Doubler()", "layers.Flatten()", "layers.Dense(num_classes)")),
     Case("cnn-smuggled-constant", "cnn",
          "weights smuggled as a list in a Constant initializer",
-         0, "numbers", code='''def build_cnn(input_shape, num_classes):
+         BY_HAND["cnn"], "numbers", code='''def build_cnn(input_shape, num_classes):
     weights = [[0.01 * ((i * 7 + j) % 13) for j in range(num_classes)] for i in range(256)]
     model = keras.Sequential([
         keras.Input(shape=input_shape),
@@ -595,7 +633,7 @@ atexit.register(forge)
     return model
 '''),
     Case("cnn-smuggled-numbers", "cnn", "hundreds of numbers spread over layer arguments",
-         0, "numbers", code='''def build_cnn(input_shape, num_classes):
+         BY_HAND["cnn"], "numbers", code='''def build_cnn(input_shape, num_classes):
     model = keras.Sequential([keras.Input(shape=input_shape)]
                              + [layers.Rescaling(1.0 + i / 1000, offset=i / 1000)
                                 for i in range(300)]
@@ -604,34 +642,34 @@ atexit.register(forge)
     return model
 '''),
     Case("cnn-over-parameter-cap", "cnn", "a 2-million-parameter dense model",
-         0, "parameters; the limit", code=_cnn_model(
+         BY_HAND["cnn"], "parameters; the limit", code=_cnn_model(
              "layers.Flatten()", "layers.Dense(4096, activation='relu')",
              "layers.Dense(256, activation='relu')", "layers.Dense(num_classes)")),
     Case("cnn-over-activation-cap", "cnn", "8,000 filters at full resolution",
-         0, "values per example", code=_cnn_model(
+         BY_HAND["cnn"], "values per example", code=_cnn_model(
              "layers.Conv2D(8000, 1)", "layers.GlobalMaxPooling2D()",
              "layers.Dense(num_classes)")),
     # ---- what a model really costs (cnn; every size is refused before anything allocates,
     # and none of these models is compiled, so a cap that failed shows as 2 untrained points) --
     Case("cnn-ops-repeat-bomb", "cnn",
          "a keras.ops.repeat node holding 2.6 M values per example (4 by the old count)",
-         0, "values per example", code="from keras import ops\n\n\n" + _functional(
+         BY_HAND["cnn"], "values per example", code="from keras import ops\n\n\n" + _functional(
              "x = ops.max(ops.repeat(inputs, 10_000, axis=1), axis=(1, 2))")),
     Case("cnn-nested-repeat-bomb", "cnn",
          "RepeatVector inside a nested model: 2.6 M values per example (256 by the old count)",
-         0, "values per example", code=_functional(
+         BY_HAND["cnn"], "values per example", code=_functional(
              "inner = keras.Sequential([keras.Input(shape=input_shape), layers.Flatten(), "
              "layers.RepeatVector(10_000), layers.GlobalMaxPooling1D()])", "x = inner(inputs)")),
     Case("cnn-attention-bomb", "cnn",
          "attention over the 256 pixels with 16 heads: 3.1 M scores per example",
-         0, "values per example", code=_functional(
+         BY_HAND["cnn"], "values per example", code=_functional(
              "x = layers.Reshape((256, 1))(inputs)",
              "x = layers.GlobalMaxPooling1D()(layers.MultiHeadAttention(16, 2)(x, x))")),
-    Case("cnn-unrolled-bomb", "cnn", "an LSTM unrolled over the 256 pixels", 0,
+    Case("cnn-unrolled-bomb", "cnn", "an LSTM unrolled over the 256 pixels", BY_HAND["cnn"],
          "unrolls over 256 steps", code=_functional(
              "x = layers.LSTM(4, unroll=True)(layers.Reshape((256, 1))(inputs))")),
     Case("cnn-metric-bomb", "cnn", "compiled with MeanIoU(2000): 4 M entries updated per batch",
-         2, "metrics keep 4,000,000 values", points=2, code=_cnn_model(
+         UNCOMPILED, "metrics keep 4,000,000 values", points=UNCOMPILED, code=_cnn_model(
              "layers.Conv2D(8, 3)", "layers.GlobalMaxPooling2D()", "layers.Dense(num_classes)",
              compile_it=False).replace("    return model\n", METRIC_BOMB)),
     # ---- notebooks that are not notebooks (cnn; refused before the sandbox) ----
@@ -648,7 +686,8 @@ atexit.register(forge)
          0, "the limit is", notebook=_enormous),
     # ---- data carried in the config (rnn; refused before anything trains) ----
     Case("rnn-smuggles-booleans", "rnn",
-         "every digit sequence and its label carried as booleans, looked up by the model", 0,
+         "every digit sequence and its label carried as booleans, looked up by the model",
+         BY_HAND["rnn"],
          "values (numbers, booleans and characters of text)", code=SMUGGLED_DIGITS + '''
 def build_rnn(input_shape, num_classes):
     inputs = keras.Input(shape=input_shape)
@@ -665,7 +704,8 @@ def build_rnn(input_shape, num_classes):
     return model
 '''),
     Case("rnn-smuggles-text", "rnn",
-         "every digit sequence written as text into layer names (a character per pixel)", 0,
+         "every digit sequence written as text into layer names (a character per pixel)",
+         BY_HAND["rnn"],
          "values (numbers, booleans and characters of text)", code=SMUGGLED_DIGITS + '''
 def build_rnn(input_shape, num_classes):
     text = "".join("".join("x" if p else "o" for p in row) + str(label)
@@ -680,7 +720,7 @@ def build_rnn(input_shape, num_classes):
     return model
 '''),
     Case("rnn-unrolled-bomb", "rnn", "an LSTM unrolled over 3,200 steps (its input repeated)",
-         0, "unrolls over 3,200 steps", code='''
+         BY_HAND["rnn"], "unrolls over 3,200 steps", code='''
 def build_rnn(input_shape, num_classes):
     inputs = keras.Input(shape=input_shape)
     x = layers.Flatten()(layers.RepeatVector(200)(layers.Flatten()(inputs)[:, :64]))
@@ -691,27 +731,30 @@ def build_rnn(input_shape, num_classes):
     Case("perceptron-sleep-forever", "perceptron", "sleeps forever at the top level",
          0, "did not finish within", code="import time\ntime.sleep(10**6)\n", slow=True),
     Case("perceptron-fit-returns-nan", "perceptron", "perceptron_fit returns NaN weights",
-         0, "NaN", code='''def perceptron_fit(X, y, epochs=20, learning_rate=0.1):
+         BY_HAND["perceptron"], "NaN",
+         code='''def perceptron_fit(X, y, epochs=20, learning_rate=0.1):
     return np.full(X.shape[1], np.nan), float("nan")
 ''' + NO_MODELS),
     Case("perceptron-fit-returns-generator", "perceptron",
-         "perceptron_fit returns a generator", 0, "returned a generator",
+         "perceptron_fit returns a generator", BY_HAND["perceptron"], "returned a generator",
          code='''def perceptron_fit(X, y, epochs=20, learning_rate=0.1):
     return (v for v in X)
 ''' + NO_MODELS),
     Case("perceptron-fit-returns-huge", "perceptron",
-         "perceptron_fit returns 100 million numbers", 0, "test_perceptron_fit_heldout",
+         "perceptron_fit returns 100 million numbers", BY_HAND["perceptron"],
+         "test_perceptron_fit_heldout",
          code='''def perceptron_fit(X, y, epochs=20, learning_rate=0.1):
     return np.zeros(100_000_000, dtype="float32"), 0.0
 ''' + NO_MODELS),
     Case("perceptron-fit-wrong-signature", "perceptron",
-         "perceptron_fit takes no epochs or learning_rate", 0, "TypeError",
+         "perceptron_fit takes no epochs or learning_rate", BY_HAND["perceptron"], "TypeError",
          code='''def perceptron_fit(X, y):
     return np.zeros(X.shape[1]), 0.0
 ''' + NO_MODELS),
     Case("perceptron-patches-protocol", "perceptron",
          "replaces protocol.encode so perceptron_fit 'returns' a full-marks metrics dict",
-         0, "test_perceptron_fit_heldout", code='''import autograder.sandbox.protocol as protocol
+         BY_HAND["perceptron"], "test_perceptron_fit_heldout",
+         code='''import autograder.sandbox.protocol as protocol
 
 
 def forged(value, **kwargs):
@@ -726,7 +769,8 @@ def perceptron_fit(X, y, epochs=20, learning_rate=0.1):
 ''' + NO_MODELS),
     Case("perceptron-patches-numpy", "perceptron",
          "makes numpy's mean/argmax/isfinite lie and fits nothing; builders are the reference",
-         9, "test_perceptron_fit_heldout", points=9, code='''import numpy
+         FULL["perceptron"] - FIT, "test_perceptron_fit_heldout", points=FULL["perceptron"] - FIT,
+         code='''import numpy
 
 
 def perceptron_fit(X, y, epochs=20, learning_rate=0.1):
@@ -737,7 +781,8 @@ def perceptron_fit(X, y, epochs=20, learning_rate=0.1):
 '''),
     Case("perceptron-patches-keras", "perceptron",
          "makes keras' fit/evaluate/predict claim perfection; build_mlp has no hidden layer",
-         8, "test_mlp_accuracy", points=8, code='''def build_mlp(input_dim):
+         FULL["perceptron"] - MLP_ACCURACY, "test_mlp_accuracy",
+         points=FULL["perceptron"] - MLP_ACCURACY, code='''def build_mlp(input_dim):
     class Perfect(keras.callbacks.History):
         pass
     keras.Model.fit = lambda self, *a, **k: Perfect()
@@ -749,7 +794,8 @@ def perceptron_fit(X, y, epochs=20, learning_rate=0.1):
     return model
 '''),
     Case("perceptron-nan-loss", "perceptron",
-         "build_mlp's learning rate is 1e30: the loss goes to NaN", 8, "test_mlp_accuracy",
+         "build_mlp's learning rate is 1e30: the loss goes to NaN",
+         FULL["perceptron"] - MLP_ACCURACY, "test_mlp_accuracy",
          code='''def build_mlp(input_dim):
     model = keras.Sequential([keras.Input(shape=(input_dim,)),
                               layers.Dense(16, activation="relu"),
@@ -760,13 +806,15 @@ def perceptron_fit(X, y, epochs=20, learning_rate=0.1):
 '''),
     Case("perceptron-fit-missing", "perceptron",
          "no perceptron_fit (its cell holds other code); builders are the reference",
-         9, "perceptron_fit is not defined", points=9, code="print('I gave up')\n"),
+         FULL["perceptron"] - FIT, "perceptron_fit is not defined",
+         points=FULL["perceptron"] - FIT, code="print('I gave up')\n"),
     # ---- perceptron: edited notebooks (reference code, so full marks, never more) ----
     Case("perceptron-deleted-test-cells", "perceptron", "every test cell deleted",
          0, "was deleted from your notebook", points=0, notebook=_without_test_cells),
     Case("perceptron-edited-test-cells", "perceptron",
          "test cells rewritten to `assert True` and worth 100 points each",
-         12, "all checks passed", points=12, notebook=_edited_test_cells),
+         FULL["perceptron"], "all checks passed", points=FULL["perceptron"],
+         notebook=_edited_test_cells),
     Case("perceptron-added-grade-cell", "perceptron", "adds a grade cell worth 1000 points",
          0, "nbgrader could not grade this notebook", points=0, notebook=_added_grade_cell,
          unreadable=True),
@@ -774,20 +822,24 @@ def perceptron_fit(X, y, epochs=20, learning_rate=0.1):
          "marks its solution cells as grade cells worth 1000 points each",
          0, "nbgrader could not grade this notebook", points=0,
          notebook=_solution_cell_as_grade_cell, unreadable=True),
-    # ---- perceptron: odd student ids (reference perceptron_fit, no models: exactly 3) ----
+    # ---- perceptron: odd student ids (reference perceptron_fit and mlp_backward, no models) ----
     Case("perceptron-id-with-spaces", "perceptron", "student id with spaces",
-         3, "test_perceptron_builds", points=3, code=REFERENCE_FIT + NO_MODELS,
+         NO_MODELS_POINTS, "test_perceptron_builds", points=NO_MODELS_POINTS,
+         code=REFERENCE_FIT + NO_MODELS,
          student="Ada Lovelace"),
     Case("perceptron-id-unicode", "perceptron", "student id in unicode",
-         3, "test_perceptron_builds", points=3, code=REFERENCE_FIT + NO_MODELS,
+         NO_MODELS_POINTS, "test_perceptron_builds", points=NO_MODELS_POINTS,
+         code=REFERENCE_FIT + NO_MODELS,
          student="ünïcødé-学生"),
     Case("perceptron-id-leading-dash", "perceptron", "student id starting with a dash",
-         3, "test_perceptron_builds", points=3, code=REFERENCE_FIT + NO_MODELS,
+         NO_MODELS_POINTS, "test_perceptron_builds", points=NO_MODELS_POINTS,
+         code=REFERENCE_FIT + NO_MODELS,
          student="-rf"),
     # ---- perceptron: the values channel (reference perceptron_fit unless a secret was read) ----
     Case("perceptron-leaks-the-machine", "perceptron",
          "reads the planted canaries and /etc/shadow; perceptron_fit would raise them as its error",
-         3, "test_perceptron_builds", points=3, needs_namespaces=True, code='''import os
+         NO_MODELS_POINTS, "test_perceptron_builds", points=NO_MODELS_POINTS,
+         needs_namespaces=True, code='''import os
 found = []
 for path in CANARY_PATHS + ["/etc/shadow"]:
     try:
