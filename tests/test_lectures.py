@@ -198,6 +198,54 @@ _w = _np.exp(_s - _s.max(-1, keepdims=True))
 _attended = (_w / _w.sum(-1, keepdims=True)) @ _v
 
 
+def _keras_out(layer, x):
+    layer.build(x.shape)
+    layer.set_weights([_r.normal(size=w.shape).astype("float32") for w in layer.get_weights()])
+    return layer.get_weights(), _keras.ops.convert_to_numpy(layer(x))
+
+
+_img = _r.normal(size=(2, 7, 7, 2)).astype("float32")
+_conv_w, _conv_out = _keras_out(_keras.layers.Conv2D(3, 3, strides=2, padding="same"), _img)
+_pooled = _keras.ops.convert_to_numpy(_keras.layers.MaxPooling2D(2)(_img))
+_seq = _r.normal(size=(2, 5, 3)).astype("float32")
+_lstm_w, _lstm_out = _keras_out(_keras.layers.LSTM(4, return_sequences=True), _seq)
+_real, _fake = _r.normal(size=(6, 1)), _r.normal(size=(6, 1))
+_bce = _keras.losses.BinaryCrossentropy(from_logits=True)
+_d_loss = float(_bce(_np.r_[_np.ones((6, 1)), _np.zeros((6, 1))], _np.r_[_real, _fake]))
+_g_loss = float(_bce(_np.ones((6, 1)), _fake))
+_Xb, _yb = _r.normal(size=(8, 2)), _r.integers(0, 2, 8)
+_mlp_w = [_r.normal(size=(2, 3)), _r.normal(size=3), _r.normal(size=(3, 1)), _r.normal(size=1)]
+
+
+def _mlp_loss(W1, b1, W2, b2):
+    p = 1 / (1 + _np.exp(-(_np.tanh(_Xb @ W1 + b1) @ W2 + b2)))[:, 0]
+    return -_np.mean(_yb * _np.log(p) + (1 - _yb) * _np.log(1 - p))
+
+
+def _finite_differences(eps=1e-6):
+    grads = []
+    for k, w in enumerate(_mlp_w):
+        g = _np.zeros_like(w)
+        for idx in _np.ndindex(w.shape):
+            up = [v.copy() for v in _mlp_w]
+            down = [v.copy() for v in _mlp_w]
+            up[k][idx] += eps
+            down[k][idx] -= eps
+            g[idx] = (_mlp_loss(*up) - _mlp_loss(*down)) / (2 * eps)
+        grads.append(g)
+    return grads
+
+
+_mlp_grads = _finite_differences()
+_EXPECTED = {  # function -> (arguments, what the answer returns)
+    "conv2d_forward": ((_img, *_conv_w, 2, "same"), _conv_out),
+    "max_pool2d": ((_img,), _pooled),
+    "lstm_forward": ((_seq, *_lstm_w), _lstm_out),
+    "discriminator_loss": ((_real, _fake), _d_loss),
+    "generator_loss": ((_fake,), _g_loss),
+}
+
+
 def _passes_values(name, f):
     if name == "perceptron_fit":
         out = _call(f, (_X[:200], _y[:200]))
@@ -210,6 +258,21 @@ def _passes_values(name, f):
         out = _call(f, (_q, _k, _v))
         try:
             return bool(_np.allclose(_np.asarray(out, dtype=float), _attended, atol=1e-4))
+        except Exception:
+            return False
+    if name == "mlp_backward":
+        out = _call(f, (_Xb, _yb, *_mlp_w))
+        try:
+            return len(out) == 4 and all(
+                _np.allclose(_np.reshape(_np.asarray(o, dtype=float), g.shape), g, atol=1e-4)
+                for o, g in zip(out, _mlp_grads))
+        except Exception:
+            return False
+    if name in _EXPECTED:
+        args, expected = _EXPECTED[name]
+        out = _call(f, args)
+        try:
+            return bool(_np.allclose(_np.asarray(out, dtype=float), expected, atol=1e-4))
         except Exception:
             return False
     raise AssertionError(f"no probe for the values function {name!r}: add one to PROBE")
@@ -262,6 +325,15 @@ def test_probe_catches_a_renamed_answer(tmp_path):
         "    s = q @ np.swapaxes(k, -1, -2) / np.sqrt(q.shape[-1])\n"
         "    w = np.exp(s - s.max(-1, keepdims=True))\n"
         "    return w / w.sum(-1, keepdims=True) @ v\n"
+        "def pool(x):\n"
+        "    return keras.ops.convert_to_numpy(keras.layers.MaxPooling2D(2)(x))\n"
+        "def gan_d(r, f):\n"
+        "    return float(np.mean(np.r_[np.logaddexp(0, -r), np.logaddexp(0, f)]))\n"
+        "def grads(X, y, W1, b1, W2, b2):\n"
+        "    h = np.tanh(X @ W1 + b1)\n"
+        "    dz = (1 / (1 + np.exp(-(h @ W2 + b2))) - y[:, None]) / len(X)\n"
+        "    da = dz @ W2.T * (1 - h ** 2)\n"
+        "    return X.T @ da, da.sum(0), h.T @ dz, dz.sum(0)\n"
         "def harmless(n):\n    return n + 1\n"),
         nbformat.v4.new_code_cell(probe_source())]
     nb, _ = execute.execute_notebook(nb, workdir=tmp_path)
@@ -270,6 +342,9 @@ def test_probe_catches_a_renamed_answer(tmp_path):
     assert any(f.startswith("my_net passes rnn") for f in found), found
     assert "rule passes the checks for perceptron_fit" in found, found
     assert "lookup passes the checks for scaled_dot_product_attention" in found, found
+    assert "pool passes the checks for max_pool2d" in found, found
+    assert "gan_d passes the checks for discriminator_loss" in found, found
+    assert "grads passes the checks for mlp_backward" in found, found
     assert not any(f.startswith("harmless") for f in found), found
 
 

@@ -140,9 +140,9 @@ fig.tight_layout()
 # %% [markdown]
 # ## Backpropagation by hand
 #
-# A network with two inputs, two hidden `tanh` units and one output logit:
+# A network with two inputs, two hidden ReLU units and one output logit:
 #
-# $$z_1 = x W_1 + b_1,\quad h = \tanh(z_1),\quad z_2 = h W_2 + b_2,\quad
+# $$z_1 = x W_1 + b_1,\quad h = \max(z_1, 0),\quad z_2 = h W_2 + b_2,\quad
 # L = -\log \sigma(z_2) \text{ for label } y = 1.$$
 #
 # Backpropagation walks the same path in reverse, multiplying local derivatives (the chain
@@ -152,16 +152,17 @@ fig.tight_layout()
 # 2. $\partial L/\partial W_2 = h^\top\,\partial L/\partial z_2$ and
 #    $\partial L/\partial b_2 = \partial L/\partial z_2$;
 # 3. $\partial L/\partial h = \partial L/\partial z_2\, W_2^\top$ (the error sent back down);
-# 4. $\partial L/\partial z_1 = \partial L/\partial h \odot (1 - h^2)$ (the slope of tanh);
+# 4. $\partial L/\partial z_1 = \partial L/\partial h \odot [z_1 > 0]$ (the slope of ReLU: 1
+#    where the unit is on, 0 where it is off);
 # 5. $\partial L/\partial W_1 = x^\top\,\partial L/\partial z_1$ and
 #    $\partial L/\partial b_1 = \partial L/\partial z_1$.
 #
-# Each step needs only what the forward pass already computed (here $x$, $h$ and $\sigma(z_2)$),
-# and each layer is visited once. For a dense layer the forward pass does one matrix product,
-# $xW$; the backward pass does two, $x^\top \delta$ for the weights and $\delta W^\top$ for the
-# error sent down. So a backward pass costs about **twice** a forward pass, and a whole training
-# step about three forward passes, however many weights there are. The cell after the hand
-# computation times those products.
+# Each step needs only what the forward pass already computed (here $x$, $z_1$, $h$ and
+# $\sigma(z_2)$), and each layer is visited once. For a dense layer the forward pass does one
+# matrix product, $xW$; the backward pass does two, $x^\top \delta$ for the weights and
+# $\delta W^\top$ for the error sent down. So a backward pass costs about **twice** a forward
+# pass, and a whole training step about three forward passes, however many weights there are.
+# The cell after the hand computation times those products.
 
 # %%
 x = np.array([[1.0, -2.0]])
@@ -173,7 +174,7 @@ b2 = np.array([0.05])
 
 # forward
 z1 = x @ W1 + b1
-h = np.tanh(z1)
+h = np.maximum(z1, 0.0)  # the second unit is off (z1 < 0) for this input
 z2 = h @ W2 + b2
 p_out = 1 / (1 + np.exp(-z2))
 loss = float(-np.log(p_out[0, 0]))
@@ -184,7 +185,7 @@ print("z1 =", z1.round(4), " h =", h.round(4), " z2 =", z2.round(4),
 d_z2 = p_out - y
 d_W2, d_b2 = h.T @ d_z2, d_z2[0]
 d_h = d_z2 @ W2.T
-d_z1 = d_h * (1 - h**2)
+d_z1 = d_h * (z1 > 0)
 d_W1, d_b1 = x.T @ d_z1, d_z1[0]
 by_hand = {"W1": d_W1, "b1": d_b1, "W2": d_W2, "b2": d_b2}
 for name, grad in by_hand.items():
@@ -226,7 +227,7 @@ params = {"W1": W1, "b1": b1, "W2": W2, "b2": b2}
 
 
 def loss_of(ps):
-    hidden = np.tanh(x @ ps["W1"] + ps["b1"])
+    hidden = np.maximum(x @ ps["W1"] + ps["b1"], 0.0)
     return float(np.log1p(np.exp(-(hidden @ ps["W2"] + ps["b2"])))[0, 0])  # -log sigmoid
 
 
@@ -282,9 +283,9 @@ class Scalar:
     def __neg__(self):
         return self * -1.0
 
-    def tanh(self):
-        t = math.tanh(self.value)
-        return Scalar(t, ((self, 1.0 - t * t),))
+    def relu(self):
+        on = self.value > 0
+        return Scalar(self.value if on else 0.0, ((self, 1.0 if on else 0.0),))
 
     def softplus(self):
         """log(1 + e^v); its slope is the sigmoid of v."""
@@ -318,7 +319,7 @@ def scalars(array):
 
 
 W1_s, b1_s, W2_s, b2_s = scalars(W1), scalars(b1), scalars(W2), scalars(b2)
-h_s = [(sum(x[0, j] * W1_s[j, k] for j in range(2)) + b1_s[k]).tanh() for k in range(2)]
+h_s = [(sum(x[0, j] * W1_s[j, k] for j in range(2)) + b1_s[k]).relu() for k in range(2)]
 z2_s = sum(h_s[k] * W2_s[k, 0] for k in range(2)) + b2_s[0]
 loss_s = (-z2_s).softplus()  # -log sigmoid(z2) for the label 1
 loss_s.backward()
@@ -341,7 +342,7 @@ print("the little autograd agrees with the hand computation")
 # old weights minus new weights. This works the same on TensorFlow, JAX and PyTorch.
 
 # %%
-net = keras.Sequential([keras.Input((2,)), layers.Dense(2, activation="tanh"), layers.Dense(1)])
+net = keras.Sequential([keras.Input((2,)), layers.Dense(2, activation="relu"), layers.Dense(1)])
 net.compile(optimizer=keras.optimizers.SGD(learning_rate=1.0),
             loss=keras.losses.BinaryCrossentropy(from_logits=True))
 net.set_weights([W1, b1, W2, b2])
@@ -443,13 +444,14 @@ fig = plots.learning_curves(results[0.1].history, title="SGD, learning rate 0.1"
 #    </details>
 #
 # 2. In the hand computation, which quantities from the forward pass did the backward pass
-#    reuse? What would change if the hidden activation were ReLU instead of tanh?
+#    reuse? What would change if the hidden activation were tanh instead of ReLU?
 #
 #    <details><summary>Answer</summary>
 #
-#    It reused $x$, $h$ and $\sigma(z_2)$ (and the weights). With ReLU, step 4 would multiply
-#    by the ReLU's slope instead of $1 - h^2$: 1 where $z_1 > 0$ and 0 elsewhere, so hidden units
-#    that were off pass no gradient at all.
+#    It reused $x$, $z_1$ (or $h$) and $\sigma(z_2)$ (and the weights). With tanh, step 4 would
+#    multiply by tanh's slope, which can be written with the forward pass's own output $h$;
+#    no unit would be entirely off, but saturated units ($|z_1|$ large) would pass almost
+#    nothing.
 #    </details>
 #
 # 3. Why does reading "old weights minus new weights" after one SGD step with learning rate 1
