@@ -80,7 +80,8 @@ def exports(assignment: str, text: str | None, seed: int = 1) -> dict:
                 calls[f"{task.function}#{i}"] = {"ok": True, "value": protocol.encode(value)}
                 outputs.append({"value": protocol.decode(protocol.encode(value)), "error": None})
             scored = challenge.score(seed, outputs, **task.options["challenge"].get("kwargs", {}))
-            full = all(v >= 0.9 for v in scored["metrics"].values())
+            full = all(scored["metrics"][c.metric] >= c.threshold  # these are higher-is-better
+                       for c in spec.checks_of(name) if c.kind == "metric")
         else:
             for fn in task.functions:
                 how = spec.functions.get(fn, {})

@@ -6,9 +6,11 @@ only return the same numbers by computing the same thing. The same right answer 
 submission whose task earned full points returned it; every other answer is wrong. Answers are
 compared after rounding (``DIGITS`` significant digits), so float noise does not hide a match.
 
-A pair's score is the share of challenge calls on which both returned the same wrong answer,
-each call weighted by how rare that answer is: 1 when only these two gave it, 2/k when k did (a
-common mistake made independently is weaker evidence).
+A pair's score is, for the from-scratch function where it is highest, the share of that
+function's challenge calls on which both returned the same wrong answer, each call weighted by
+how rare that answer is: 1 when only these two gave it, 2/k when k did (a common mistake made
+independently is weaker evidence). Per function, so that a bug copied in one function is not
+diluted by the calls of the others, which both may have right.
 """
 from __future__ import annotations
 
@@ -53,10 +55,14 @@ def scores(students: list[str], values: dict[str, dict], right: dict[str, set]
     earned full marks. Returns (n x n scores, shared: call key -> [(students, answer)])."""
     n = len(students)
     index = {s: i for i, s in enumerate(students)}
-    total = np.zeros((n, n))
     shared: dict[str, list] = {}
     calls = sorted(values)
+    per_function: dict[str, np.ndarray] = {}  # "conv2d_forward" -> summed weights of its calls
+    counts: dict[str, int] = {}
     for key in calls:
+        function = key.rsplit("#", 1)[0]
+        total = per_function.setdefault(function, np.zeros((n, n)))
+        counts[function] = counts.get(function, 0) + 1
         groups: dict[str, list] = {}
         for student, value in values[key].items():
             k = answer_key(value)
@@ -69,7 +75,8 @@ def scores(students: list[str], values: dict[str, dict], right: dict[str, set]
             rows = np.array([index[s] for s in members])
             total[np.ix_(rows, rows)] += 2.0 / len(members)
             shared.setdefault(key, []).append(sorted(members))
-    if calls:
-        total /= len(calls)
-    np.fill_diagonal(total, 0.0)
-    return np.clip(total, 0.0, 1.0), shared
+    best = np.zeros((n, n))
+    for function, total in per_function.items():
+        best = np.maximum(best, total / counts[function])
+    np.fill_diagonal(best, 0.0)
+    return np.clip(best, 0.0, 1.0), shared
