@@ -57,13 +57,14 @@ def test_known_mistakes_lose_points_for_the_right_reason(demo_run):
     assert cnn["dave"].score == 5.5 and "kernel_size" in cnn["dave"].reason
     assert cnn["erin"].score == 6.5 and "not compiled" in cnn["erin"].reason
     assert cnn["frank"].score == 5.5 and "Lambda" in cnn["frank"].reason
-    # the from-scratch functions: a flipped kernel fails every case, and says so
+    # the from-scratch functions: a flipped kernel fails every case, and says so (the reason
+    # line is the message's start; the feedback page has it whole)
     assert cnn["grace"].score == 11 and "Case 1 of 8" in cnn["grace"].reason
-    assert "the kernel is flipped" in cnn["grace"].reason
+    assert "the kernel is flipped" in cnn["grace"].results["conv"].message
     rnn = demo_run["reports"]["rnn"].graded
-    assert rnn["dave"].score == 9.5 and "CS231n's order" in rnn["dave"].reason
-    perceptron = demo_run["reports"]["perceptron"].graded
-    assert perceptron["erin"].score == 11 and "tanh's slope" in perceptron["erin"].reason
+    assert rnn["dave"].score == 9.5 and "CS231n's order" in rnn["dave"].results["lstm"].message
+    perceptron = demo_run["reports"]["perceptron"].graded["erin"]
+    assert perceptron.score == 11 and "tanh's slope" in perceptron.results["backward"].message
     gan = demo_run["reports"]["gan"].graded["dave"]  # naive log(sigmoid): fails at +-1000 only
     assert 13 < gan.score < 15 and "np.logaddexp(0, -z)" in gan.results["d_loss"].message
     assert "5 of 7 cases match" in gan.reason
@@ -89,6 +90,8 @@ def test_gradebook_csv_and_feedback(demo_run):
         assert page.count("data:image/png") >= len(titles), assignment
     dave = ws.feedback_html("cnn", "dave").read_text()
     assert "kernel_size" in dave  # the student sees why
+    grace = ws.feedback_html("cnn", "grace").read_text()  # which case, and the mistake's name
+    assert "Case 1 of 8" in grace and "the kernel is flipped" in grace
 
 
 def test_regrading_gives_identical_scores(demo_run):

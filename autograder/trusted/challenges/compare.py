@@ -141,7 +141,7 @@ def score(cases: list[Case], outputs, *, what: str, atol: float, rtol: float,
         else:
             with np.errstate(all="ignore"):
                 ok, diff, why = compare(out.get("value"), case.expected, parts, atol, rtol)
-            if not ok and diff is not None:
+            if not ok and diff is not None and failure is None:  # only the first is said
                 why += _guess(out.get("value"), case.guesses(), parts)
             elif not ok and "NaN" in why and nonfinite_hint:
                 why += f" ({nonfinite_hint})"
