@@ -34,7 +34,11 @@ from course import runtime  # noqa: E402
 
 
 def thresholds(spec) -> str:
-    return "; ".join(f"{c.metric.replace('_', ' ')}: floor {c.floor:g}, threshold {c.threshold:g}"
+    def name(c):  # a from-scratch function's share of matching cases is named by the function
+        return (f"`{spec.tasks[c.task].function}` cases" if c.metric == "match"
+                else c.metric.replace("_", " "))
+
+    return "; ".join(f"{name(c)}: floor {c.floor:g}, threshold {c.threshold:g}"
                      for c in spec.checks if c.kind == "metric")
 
 
