@@ -71,7 +71,8 @@ def main() -> None:
              "", f"Command: `.venv/bin/python bench/from_scratch.py --seeds {args.seeds}`  ",
              f"Challenge seeds 0..{args.seeds - 1}; `match` is the share of a seed's cases "
              "within the tolerance (points = match x the check's points).", "",
-             "| check | points | submission | match (min-max) | points (min-max) | hint on seed 0 |",
+             "| check | points | submission | match (min-max) | points (min-max) "
+             "| hint on seed 0 |",
              "| --- | ---: | --- | --- | --- | --- |"]
     for assignment, grade_id, points, function, module, kwargs in _checks():
         candidates = {"reference": getattr(importlib.import_module(f"solutions.{assignment}"),

@@ -37,7 +37,8 @@ def _raw():
 
 
 @pytest.mark.parametrize("mutate, message", [
-    (lambda r: r["checks"][-1].update(floor=0.9, threshold=0.9), "floor and a threshold that differ"),
+    (lambda r: r["checks"][-1].update(floor=0.9, threshold=0.9),
+     "floor and a threshold that differ"),
     (lambda r: r["checks"][0].update(kind="vibes"), "kind 'vibes' is unknown"),
     (lambda r: r["checks"][0].update(task="rnn"), "task 'rnn' is not in 'tasks'"),
     (lambda r: r["checks"][0].update(function="build_rnn"), "not used by task"),

@@ -107,7 +107,8 @@ def test_a_job_is_checked_on_arrival_with_the_specs_types(cnn_spec):
     raw = trainer.job(cnn_spec, "cnn", {"build_cnn": {"ok": False}}, 3)
     arrived = trainer.Job.from_json(raw)
     assert arrived.spec.tasks == cnn_spec.tasks and arrived.to_json() == raw
-    for broken, message in [({**raw, "task": "rnn"}, "job task 'rnn': expected one of conv, pool, cnn"),
+    for broken, message in [({**raw, "task": "rnn"},
+                             "job task 'rnn': expected one of conv, pool, cnn"),
                             ({**raw, "seed": "3"}, "job seed: expected an integer"),
                             ({**raw, "exports": []}, "job exports: expected an object")]:
         with pytest.raises(trainer.JobError, match=message):

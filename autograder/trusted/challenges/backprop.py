@@ -70,13 +70,9 @@ def _guesses(reference, args):
 
 
 def cases(seed: int) -> list[compare.Case]:
-    reference = compare.solution(REFERENCE)
-    out = []
-    for (label, *_), call in zip(_LAYOUT, make(seed)):
-        args = [a.astype(np.float64) for a in call["args"]]
-        out.append(compare.Case(label, call, reference(*args), _guesses(reference, args),
-                                names=("X", "y", "W1", "b1", "W2", "b2")))
-    return out
+    return compare.from_calls([row[0] for row in _LAYOUT], make(seed),
+                              compare.solution(REFERENCE), _guesses,
+                              names=("X", "y", "W1", "b1", "W2", "b2"))
 
 
 def score(seed: int, outputs: list[dict], **kwargs) -> dict:

@@ -36,6 +36,16 @@ def solution(path: str):
     return content.solution_function(path)
 
 
+def from_calls(labels, calls, reference, guesses, names=()) -> list[Case]:
+    """A case per call of positional arrays: the reference's answer in float64, and
+    ``guesses(reference, args)``, the common mistakes' answers (worked out when asked)."""
+    out = []
+    for label, call in zip(labels, calls):
+        args = [np.asarray(a, dtype=np.float64) for a in call["args"]]
+        out.append(Case(label, call, reference(*args), guesses(reference, args), names))
+    return out
+
+
 def as_array(value):
     """The received value as a float64 array, or (None, why not)."""
     if value is None:

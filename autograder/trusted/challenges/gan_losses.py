@@ -22,7 +22,9 @@ NAMES = {"discriminator": ("real_logits", "fake_logits"), "generator": ("fake_lo
 STABLE = ("a naive log(sigmoid(z)) overflows at |z| = 1000: use -log sigmoid(z) = "
           "log(1 + exp(-z)) = np.logaddexp(0, -z)")
 
-# (what the case exercises, real logits, fake logits); "m": moderate, numbers: a constant
+# (what the case exercises, (kind, shape) of the real logits, of the fake ones): "m" moderate,
+# "right"/"wrong" confident (8 to 30) either way, "extreme" +-1000 at random, "extreme_wrong"
+# 1000 the wrong way
 _LAYOUT = [
     ("moderate logits, shape (8, 1)", ("m", (8, 1)), ("m", (8, 1))),
     ("moderate logits, flat vectors (16,)", ("m", (16,)), ("m", (16,))),
@@ -99,13 +101,10 @@ def _guesses(reference, loss, args):
 
 def cases(seed: int, **kwargs) -> list[compare.Case]:
     loss = _options(kwargs)
-    reference = compare.solution(f"{REFERENCE}:{FUNCTIONS[loss]}")
-    out = []
-    for (label, *_), call in zip(_LAYOUT, make(seed, **kwargs)):
-        args = [a.astype(np.float64) for a in call["args"]]
-        out.append(compare.Case(label, call, reference(*args), _guesses(reference, loss, args),
-                                names=NAMES[loss]))
-    return out
+    return compare.from_calls([row[0] for row in _LAYOUT], make(seed, **kwargs),
+                              compare.solution(f"{REFERENCE}:{FUNCTIONS[loss]}"),
+                              lambda reference, args: _guesses(reference, loss, args),
+                              names=NAMES[loss])
 
 
 def score(seed: int, outputs: list[dict], **kwargs) -> dict:

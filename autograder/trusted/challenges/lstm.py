@@ -59,7 +59,9 @@ def _reorder(weights, order):
     return np.concatenate([blocks[k] for k in order], axis=-1)
 
 
-def _guesses(reference, x, kernel, recurrent, bias):
+def _guesses(reference, args):
+    x, kernel, recurrent, bias = args
+
     def made():
         out = [(hint, reference(x, _reorder(kernel, order), _reorder(recurrent, order),
                                 _reorder(bias, order))) for order, hint in _ORDERS]
@@ -68,13 +70,9 @@ def _guesses(reference, x, kernel, recurrent, bias):
 
 
 def cases(seed: int) -> list[compare.Case]:
-    reference = compare.solution(REFERENCE)
-    out = []
-    for (label, *_), call in zip(_LAYOUT, make(seed)):
-        args = [a.astype(np.float64) for a in call["args"]]
-        out.append(compare.Case(label, call, reference(*args), _guesses(reference, *args),
-                                names=("x", "kernel", "recurrent_kernel", "bias")))
-    return out
+    return compare.from_calls([row[0] for row in _LAYOUT], make(seed),
+                              compare.solution(REFERENCE), _guesses,
+                              names=("x", "kernel", "recurrent_kernel", "bias"))
 
 
 def score(seed: int, outputs: list[dict], **kwargs) -> dict:
