@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import numpy as np
 
+from .compare import UNMEASURABLE, as_array, solution
+
 ATOL = 1e-5  # absolute tolerance: outputs are O(1); float32 arithmetic errs by about 1e-6
 RTOL = 1e-5
-UNMEASURABLE = 1e6  # max_error when no output could be compared (wrong shape, NaN, error)
 
 # (name, batch dims, Tq, Tk, d, dv, mask kind)
 _LAYOUT = [
@@ -60,14 +61,6 @@ def make(seed: int, **kwargs) -> list[dict]:
 
 
 REFERENCE = "solutions.transformer:scaled_dot_product_attention"  # course content only
-
-
-def _reference():
-    """The reference function, from the course content (students' installs do not hold it,
-    so this module holds no attention code of its own)."""
-    from ... import content
-
-    return content.solution_function(REFERENCE)
 
 
 def _mistaken(reference, q, k, v, mask, mistake: str):
@@ -123,22 +116,9 @@ def _describe(call) -> str:
     return text
 
 
-def _as_array(value):
-    """The received value as a float64 array, or (None, why)."""
-    if value is None:
-        return None, "nothing (None); did you forget to return the result?"
-    try:
-        if hasattr(value, "numpy") and not isinstance(value, np.ndarray):
-            value = value.numpy()
-        arr = np.asarray(value, dtype=np.float64)
-    except Exception as err:  # strings, dicts, ragged lists ...
-        return None, f"a {type(value).__name__} that is not an array of numbers ({err})"
-    return arr, None
-
-
 def score(seed: int, outputs: list[dict], **kwargs) -> dict:
     """Compare the student's outputs with the reference on the cases ``make(seed)`` produced."""
-    reference = _reference()
+    reference = solution(REFERENCE)  # no attention code of its own
     calls = make(seed)
     passed = {"unmasked": [], "masked": []}
     errors, first_failure = [], {}  # group -> its first failing case, said in its own terms
@@ -157,7 +137,7 @@ def score(seed: int, outputs: list[dict], **kwargs) -> dict:
         if out.get("error"):
             why = f"your function raised: {str(out['error'])[:300]}"
         else:
-            arr, bad = _as_array(out.get("value"))
+            arr, bad = as_array(out.get("value"))
             if bad:
                 why = f"received {bad}"
             elif arr.shape != expected.shape:

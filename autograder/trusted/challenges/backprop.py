@@ -70,8 +70,7 @@ def _guesses(reference, args):
 
 
 def cases(seed: int) -> list[compare.Case]:
-    return compare.from_calls([row[0] for row in _LAYOUT], make(seed),
-                              compare.solution(REFERENCE), _guesses,
+    return compare.from_calls(_LAYOUT, make(seed), compare.solution(REFERENCE), _guesses,
                               names=("X", "y", "W1", "b1", "W2", "b2"))
 
 

@@ -36,13 +36,23 @@ def solution(path: str):
     return content.solution_function(path)
 
 
-def from_calls(labels, calls, reference, guesses, names=()) -> list[Case]:
-    """A case per call of positional arrays: the reference's answer in float64, and
-    ``guesses(reference, args)``, the common mistakes' answers (worked out when asked)."""
+def keywords(**given) -> dict:
+    """The keyword arguments a call sets: those not None (None leaves the function's default,
+    so the default itself is tested)."""
+    return {k: v for k, v in given.items() if v is not None}
+
+
+def from_calls(layout, calls, reference, guesses, names=()) -> list[Case]:
+    """A case per call: its label is the first item of its ``layout`` row, its answer the
+    reference's on the call's arrays in float64 (and its keyword arguments), its guesses
+    ``guesses(reference, args, **kwargs)``, the common mistakes' answers (worked out when
+    asked)."""
     out = []
-    for label, call in zip(labels, calls):
+    for (label, *_), call in zip(layout, calls):
         args = [np.asarray(a, dtype=np.float64) for a in call["args"]]
-        out.append(Case(label, call, reference(*args), guesses(reference, args), names))
+        kwargs = call.get("kwargs", {})
+        out.append(Case(label, call, reference(*args, **kwargs),
+                        guesses(reference, args, **kwargs), names))
     return out
 
 

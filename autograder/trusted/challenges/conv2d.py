@@ -50,8 +50,8 @@ def make(seed: int, **kwargs) -> list[dict]:
         x = rng.normal(0.0, 1.0, x_shape).astype("float32")
         kernel = rng.normal(0.0, 0.5, k_shape).astype("float32")
         bias = rng.normal(0.0, 1.0, k_shape[-1:]).astype("float32")
-        kw = {k: v for k, v in (("stride", stride), ("padding", padding)) if v is not None}
-        calls.append({"args": [x, kernel, bias], "kwargs": kw})
+        calls.append({"args": [x, kernel, bias],
+                      "kwargs": compare.keywords(stride=stride, padding=padding)})
     return calls
 
 
@@ -67,7 +67,9 @@ def _padded(reference, x, kernel, bias, stride, split):
     return reference(x, kernel, bias, stride, "valid")
 
 
-def _guesses(reference, x, kernel, bias, stride, padding):
+def _guesses(reference, args, stride=1, padding="valid"):
+    x, kernel, bias = args
+
     def made():
         out = [(_MISTAKES["flipped"], reference(x, kernel[::-1, ::-1], bias, stride, padding)),
                (_MISTAKES["no_bias"], reference(x, kernel, 0.0 * bias, stride, padding))]
@@ -81,16 +83,8 @@ def _guesses(reference, x, kernel, bias, stride, padding):
 
 
 def cases(seed: int) -> list[compare.Case]:
-    reference = compare.solution(REFERENCE)
-    out = []
-    for (label, *_), call in zip(_LAYOUT, make(seed)):
-        x, kernel, bias = (a.astype(np.float64) for a in call["args"])
-        stride = call["kwargs"].get("stride", 1)
-        padding = call["kwargs"].get("padding", "valid")
-        out.append(compare.Case(label, call, reference(x, kernel, bias, stride, padding),
-                                _guesses(reference, x, kernel, bias, stride, padding),
-                                names=("x", "kernel", "bias")))
-    return out
+    return compare.from_calls(_LAYOUT, make(seed), compare.solution(REFERENCE), _guesses,
+                              names=("x", "kernel", "bias"))
 
 
 def score(seed: int, outputs: list[dict], **kwargs) -> dict:

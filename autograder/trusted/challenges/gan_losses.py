@@ -101,7 +101,7 @@ def _guesses(reference, loss, args):
 
 def cases(seed: int, **kwargs) -> list[compare.Case]:
     loss = _options(kwargs)
-    return compare.from_calls([row[0] for row in _LAYOUT], make(seed, **kwargs),
+    return compare.from_calls(_LAYOUT, make(seed, **kwargs),
                               compare.solution(f"{REFERENCE}:{FUNCTIONS[loss]}"),
                               lambda reference, args: _guesses(reference, loss, args),
                               names=NAMES[loss])

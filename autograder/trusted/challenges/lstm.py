@@ -70,8 +70,7 @@ def _guesses(reference, args):
 
 
 def cases(seed: int) -> list[compare.Case]:
-    return compare.from_calls([row[0] for row in _LAYOUT], make(seed),
-                              compare.solution(REFERENCE), _guesses,
+    return compare.from_calls(_LAYOUT, make(seed), compare.solution(REFERENCE), _guesses,
                               names=("x", "kernel", "recurrent_kernel", "bias"))
 
 

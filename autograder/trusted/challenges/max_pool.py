@@ -41,8 +41,7 @@ def make(seed: int, **kwargs) -> list[dict]:
         x = rng.normal(0.0, 1.0, shape).astype("float32")
         if negative:
             x = -np.abs(x) - np.float32(0.1)
-        kw = {k: v for k, v in (("pool_size", pool), ("stride", stride)) if v is not None}
-        calls.append({"args": [x], "kwargs": kw})
+        calls.append({"args": [x], "kwargs": compare.keywords(pool_size=pool, stride=stride)})
     return calls
 
 
@@ -53,24 +52,20 @@ def _average(x, pool, stride):
     return total / pool ** 2
 
 
-def cases(seed: int) -> list[compare.Case]:
-    reference = compare.solution(REFERENCE)
-    out = []
-    for (label, *_), call in zip(_LAYOUT, make(seed)):
-        x = call["args"][0].astype(np.float64)
-        pool = call["kwargs"].get("pool_size", 2)
-        stride = call["kwargs"].get("stride") or pool
-        expected = reference(x, pool, stride)
-        out.append(compare.Case(label, call, expected, _guesses(x, expected, pool, stride),
-                                names=("x",)))
-    return out
+def _guesses(reference, args, pool_size=2, stride=None):
+    (x,) = args
+    stride = stride or pool_size
 
-
-def _guesses(x, expected, pool, stride):
     def made():
-        return [(_MISTAKES["average"], _average(x, pool, stride)),
+        expected = reference(x, pool_size, stride)
+        return [(_MISTAKES["average"], _average(x, pool_size, stride)),
                 (_MISTAKES["zero"], np.maximum(expected, 0.0) if (expected < 0).any() else None)]
     return made
+
+
+def cases(seed: int) -> list[compare.Case]:
+    return compare.from_calls(_LAYOUT, make(seed), compare.solution(REFERENCE), _guesses,
+                              names=("x",))
 
 
 def score(seed: int, outputs: list[dict], **kwargs) -> dict:
