@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import argparse
 import datetime
-import hashlib
 import json
 import platform
 import subprocess
@@ -31,12 +30,14 @@ def child(job_file: Path, cache: str) -> None:
     from course import runtime
 
     runtime.configure(backend="jax", threads=1, compile_cache=cache)  # as a trainer worker
+    from overhead import history_digest
+
     from autograder.trusted.trainer import run
 
     start = time.perf_counter()
     result = run(json.loads(job_file.read_text()))
-    digest = hashlib.sha256(json.dumps(result["history"], sort_keys=True).encode()).hexdigest()
-    print(json.dumps({"seconds": time.perf_counter() - start, "history": digest[:12],
+    print(json.dumps({"seconds": time.perf_counter() - start,
+                      "history": history_digest(result["history"]),
                       "accuracy": result["metrics"]["accuracy"]}))
 
 

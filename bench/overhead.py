@@ -19,6 +19,7 @@ from __future__ import annotations
 import argparse
 import copy
 import datetime
+import hashlib
 import json
 import os
 import platform
@@ -76,6 +77,11 @@ def bare_fit(task, exported: dict, epochs: int) -> dict:
 
 def medians(runs: list[dict]) -> dict:
     return {k: statistics.median(r.get(k, 0.0) for r in runs) for k in runs[0]}
+
+
+def history_digest(history: dict) -> str:
+    """A short fingerprint of a training history: equal digests, bit-identical histories."""
+    return hashlib.sha256(json.dumps(history, sort_keys=True).encode()).hexdigest()[:12]
 
 
 def classifier_jobs(assignment: str, tmp: Path):

@@ -13,8 +13,6 @@ from __future__ import annotations
 
 import argparse
 import datetime
-import hashlib
-import json
 import platform
 import statistics
 import sys
@@ -27,12 +25,8 @@ sys.path.insert(0, str(ROOT / "bench"))
 ASSIGNMENTS = ["perceptron", "cnn", "rnn", "transformer"]
 
 
-def _digest(history: dict) -> str:
-    return hashlib.sha256(json.dumps(history, sort_keys=True).encode()).hexdigest()[:12]
-
-
 def measure(assignment: str, repeats: int, tmp: Path) -> list[dict]:
-    from overhead import classifier_jobs
+    from overhead import classifier_jobs, history_digest
 
     from autograder.trusted import rebuild
     from autograder.trusted.trainer import run
@@ -45,7 +39,7 @@ def measure(assignment: str, repeats: int, tmp: Path) -> list[dict]:
                 rebuild.TF_STEPS_PER_EXECUTION = steps
                 result = run(the_job)
                 seconds[steps].append(result["timings"]["fit"])
-                digests.setdefault(steps, set()).add(_digest(result["history"]))
+                digests.setdefault(steps, set()).add(history_digest(result["history"]))
                 scores.setdefault(steps, set()).add(result["metrics"]["accuracy"])
         one, many = (statistics.median(v) for v in seconds.values())
         rows.append({"assignment": assignment, "task": name,
