@@ -15,6 +15,7 @@ diluted by the calls of the others, which both may have right.
 from __future__ import annotations
 
 import hashlib
+from collections import Counter
 
 import numpy as np
 
@@ -49,6 +50,11 @@ def _feed(digest, value, depth: int) -> None:
     digest.update(f"a{array.shape}".encode() + rounded.tobytes())
 
 
+def _function(key: str) -> str:
+    """The function of a challenge call's key: "conv2d_forward#3" -> "conv2d_forward"."""
+    return key.rsplit("#", 1)[0]
+
+
 def scores(students: list[str], values: dict[str, dict], right: dict[str, set]
            ) -> tuple[np.ndarray, dict]:
     """``values``: call key -> {student: value}; ``right``: call key -> students whose task
@@ -57,12 +63,10 @@ def scores(students: list[str], values: dict[str, dict], right: dict[str, set]
     index = {s: i for i, s in enumerate(students)}
     shared: dict[str, list] = {}
     calls = sorted(values)
-    per_function: dict[str, np.ndarray] = {}  # "conv2d_forward" -> summed weights of its calls
-    counts: dict[str, int] = {}
+    counts = Counter(_function(key) for key in calls)  # "conv2d_forward" -> its calls
+    per_function = {function: np.zeros((n, n)) for function in counts}  # summed weights
     for key in calls:
-        function = key.rsplit("#", 1)[0]
-        total = per_function.setdefault(function, np.zeros((n, n)))
-        counts[function] = counts.get(function, 0) + 1
+        total = per_function[_function(key)]
         groups: dict[str, list] = {}
         for student, value in values[key].items():
             k = answer_key(value)
